@@ -1,14 +1,14 @@
 //! The standard rule set: the WIT glue. The rules themselves live in `pricing.rs`,
 //! which knows nothing of WebAssembly so it can be read, tested and benchmarked natively.
 
+// The generated export glue passes quote-request as many flat core parameters.
+#![allow(clippy::too_many_arguments)]
+
 pub mod pricing;
 
 wit_bindgen::generate!({ path: "../../wit", world: "calculator" });
 
-use quote::pricing::types::{
-    Field, LineResult, Scope, ValueKind,
-    VariableSpec,
-};
+use quote::pricing::types::{Field, LineResult, Scope, ValueKind, VariableSpec};
 
 struct Standard;
 
@@ -58,7 +58,11 @@ impl Guest for Standard {
             rates: request
                 .rates
                 .into_iter()
-                .map(|rate| pricing::Rate { base: rate.base, quote: rate.quote, rate: rate.rate })
+                .map(|rate| pricing::Rate {
+                    base: rate.base,
+                    quote: rate.quote,
+                    rate: rate.rate,
+                })
                 .collect(),
         };
         let priced = pricing::price(&request).map_err(|error| match error {
@@ -87,11 +91,17 @@ impl Guest for Standard {
 }
 
 fn pairs(fields: Vec<Field>) -> Vec<(String, String)> {
-    fields.into_iter().map(|field| (field.key, field.value)).collect()
+    fields
+        .into_iter()
+        .map(|field| (field.key, field.value))
+        .collect()
 }
 
 fn fields(pairs: Vec<(String, String)>) -> Vec<Field> {
-    pairs.into_iter().map(|(key, value)| Field { key, value }).collect()
+    pairs
+        .into_iter()
+        .map(|(key, value)| Field { key, value })
+        .collect()
 }
 
 export!(Standard);

@@ -127,11 +127,17 @@ fn price_item(
     let field = |name: &str| format!("items[{index}].{name}");
     let quantity = parse(&item.quantity, &field("quantity"))?;
     if quantity <= Decimal::ZERO {
-        return Err(Error::InvalidInput(format!("{} must be positive", field("quantity"))));
+        return Err(Error::InvalidInput(format!(
+            "{} must be positive",
+            field("quantity")
+        )));
     }
     let list_price = parse(&item.unit_price, &field("unit_price"))?;
     if list_price < Decimal::ZERO {
-        return Err(Error::InvalidInput(format!("{} must not be negative", field("unit_price"))));
+        return Err(Error::InvalidInput(format!(
+            "{} must not be negative",
+            field("unit_price")
+        )));
     }
     let scope = format!("items[{index}].attributes");
     let markup_percent = item_decimal(request, item, "markup_percent", &scope)?;
@@ -141,7 +147,10 @@ fn price_item(
 
     let converted = list_price * rate;
     let discounted = converted * (HUNDRED - discount_percent) / HUNDRED;
-    let unit_price = round(discounted * (HUNDRED + markup_percent) / HUNDRED, minor_unit);
+    let unit_price = round(
+        discounted * (HUNDRED + markup_percent) / HUNDRED,
+        minor_unit,
+    );
     let total = round(unit_price * quantity, minor_unit);
     let line = Line {
         id: item.id.clone(),
@@ -149,9 +158,18 @@ fn price_item(
         total: money(total, minor_unit),
         breakdown: vec![
             ("exchange_rate".into(), rate.normalize().to_string()),
-            ("converted_unit_price".into(), money(round(converted, minor_unit + 2), minor_unit + 2)),
-            ("discount_percent".into(), discount_percent.normalize().to_string()),
-            ("markup_percent".into(), markup_percent.normalize().to_string()),
+            (
+                "converted_unit_price".into(),
+                money(round(converted, minor_unit + 2), minor_unit + 2),
+            ),
+            (
+                "discount_percent".into(),
+                discount_percent.normalize().to_string(),
+            ),
+            (
+                "markup_percent".into(),
+                markup_percent.normalize().to_string(),
+            ),
         ],
     };
     Ok((line, total))
@@ -169,9 +187,10 @@ pub fn exchange_rate(rates: &[Rate], from: &str, to: &str) -> Result<Decimal, Er
         if pivot == from || pivot == to {
             continue;
         }
-        if let (Some(first), Some(second)) =
-            (direct_rate(rates, from, pivot)?, direct_rate(rates, pivot, to)?)
-        {
+        if let (Some(first), Some(second)) = (
+            direct_rate(rates, from, pivot)?,
+            direct_rate(rates, pivot, to)?,
+        ) {
             return Ok(first * second);
         }
     }
@@ -187,7 +206,10 @@ fn direct_rate(rates: &[Rate], from: &str, to: &str) -> Result<Option<Decimal>, 
         if rate.base == to && rate.quote == from {
             let value = value()?;
             if value.is_zero() {
-                return Err(Error::InvalidInput(format!("rate {}->{} is zero", rate.base, rate.quote)));
+                return Err(Error::InvalidInput(format!(
+                    "rate {}->{} is zero",
+                    rate.base, rate.quote
+                )));
             }
             return Ok(Some(Decimal::ONE / value));
         }
@@ -198,7 +220,11 @@ fn direct_rate(rates: &[Rate], from: &str, to: &str) -> Result<Option<Decimal>, 
 /// The discount of the highest tier whose minimum the quantity reaches.
 fn tier_discount(tiers: &str, quantity: Decimal, scope: &str) -> Result<Decimal, Error> {
     let mut best: Option<(Decimal, Decimal)> = None;
-    for tier in tiers.split(',').map(str::trim).filter(|tier| !tier.is_empty()) {
+    for tier in tiers
+        .split(',')
+        .map(str::trim)
+        .filter(|tier| !tier.is_empty())
+    {
         let bad = || {
             Error::InvalidInput(format!(
                 "{scope}.discount_tiers: '{tier}' is not 'min_quantity:percent'"
@@ -230,16 +256,29 @@ fn item_decimal(request: &Request, item: &Item, name: &str, scope: &str) -> Resu
     }
 }
 
-fn decimal_variable(variables: &[(String, String)], name: &str, scope: &str) -> Result<Decimal, Error> {
-    parse(lookup(variables, name).unwrap_or_else(|| default_of(name)), &format!("{scope}.{name}"))
+fn decimal_variable(
+    variables: &[(String, String)],
+    name: &str,
+    scope: &str,
+) -> Result<Decimal, Error> {
+    parse(
+        lookup(variables, name).unwrap_or_else(|| default_of(name)),
+        &format!("{scope}.{name}"),
+    )
 }
 
 fn lookup<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    pairs.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str())
+    pairs
+        .iter()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.as_str())
 }
 
 fn default_of(name: &str) -> &'static str {
-    VARIABLES.iter().find(|variable| variable.name == name).map_or("", |variable| variable.default)
+    VARIABLES
+        .iter()
+        .find(|variable| variable.name == name)
+        .map_or("", |variable| variable.default)
 }
 
 fn parse(text: &str, field: &str) -> Result<Decimal, Error> {
@@ -283,13 +322,20 @@ mod tests {
     }
 
     fn rate(base: &str, quote: &str, rate: &str) -> Rate {
-        Rate { base: base.into(), quote: quote.into(), rate: rate.into() }
+        Rate {
+            base: base.into(),
+            quote: quote.into(),
+            rate: rate.into(),
+        }
     }
 
     fn request(items: Vec<Item>, variables: &[(&str, &str)]) -> Request {
         Request {
             currency: "RUB".into(),
-            variables: variables.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            variables: variables
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
             items,
             rates: vec![rate("USD", "RUB", "92.5"), rate("EUR", "RUB", "100")],
         }
@@ -309,25 +355,49 @@ mod tests {
     #[test]
     fn cross_rate_goes_through_a_shared_currency() {
         let rates = [rate("USD", "RUB", "90"), rate("EUR", "RUB", "100")];
-        assert_eq!(exchange_rate(&rates, "EUR", "USD").unwrap().round_dp(6).to_string(), "1.111111");
-        assert_eq!(exchange_rate(&rates, "USD", "CNY"), Err(Error::MissingRate("USD->CNY".into())));
+        assert_eq!(
+            exchange_rate(&rates, "EUR", "USD")
+                .unwrap()
+                .round_dp(6)
+                .to_string(),
+            "1.111111"
+        );
+        assert_eq!(
+            exchange_rate(&rates, "USD", "CNY"),
+            Err(Error::MissingRate("USD->CNY".into()))
+        );
     }
 
     #[test]
     fn item_attribute_overrides_quote_variable() {
         let mut special = item("1", "100", "RUB");
-        special.attributes.push(("markup_percent".into(), "50".into()));
-        let priced =
-            price(&request(vec![item("1", "100", "RUB"), special], &[("markup_percent", "10")])).unwrap();
+        special
+            .attributes
+            .push(("markup_percent".into(), "50".into()));
+        let priced = price(&request(
+            vec![item("1", "100", "RUB"), special],
+            &[("markup_percent", "10")],
+        ))
+        .unwrap();
         assert_eq!(priced.lines[0].unit_price, "110.00");
         assert_eq!(priced.lines[1].unit_price, "150.00");
     }
 
     #[test]
     fn bad_input_names_the_field() {
-        let error = price(&request(vec![item("0", "1", "RUB")], &[])).err().unwrap();
-        assert_eq!(error, Error::InvalidInput("items[0].quantity must be positive".into()));
-        let error = price(&request(vec![item("1", "abc", "RUB")], &[])).err().unwrap();
-        assert_eq!(error, Error::InvalidInput("items[0].unit_price: 'abc' is not a decimal number".into()));
+        let error = price(&request(vec![item("0", "1", "RUB")], &[]))
+            .err()
+            .unwrap();
+        assert_eq!(
+            error,
+            Error::InvalidInput("items[0].quantity must be positive".into())
+        );
+        let error = price(&request(vec![item("1", "abc", "RUB")], &[]))
+            .err()
+            .unwrap();
+        assert_eq!(
+            error,
+            Error::InvalidInput("items[0].unit_price: 'abc' is not a decimal number".into())
+        );
     }
 }
