@@ -1,0 +1,159 @@
+//! `quote-host plugin check|run`: the local harness a tenant's engineer tests with.
+//! Same runtime, same limits, same validation as the server.
+
+use crate::contract::CalculationInput;
+use crate::runtime::{CallFailure, CallLimits, LoadError, Runtime, RuntimeConfig};
+use clap::{Args, Subcommand};
+use serde_json::json;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+#[derive(Debug, Subcommand)]
+pub enum PluginCommand {
+    /// Validate a component against the contract and print its `describe` as JSON.
+    Check {
+        /// The plugin component (.wasm).
+        file: PathBuf,
+    },
+    /// Price a request with a plugin and print the result, fuel, memory and time as JSON.
+    Run(RunArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The plugin component (.wasm).
+    file: PathBuf,
+    /// The request: the HTTP calculate body plus an optional "rates" list.
+    #[arg(long)]
+    input: PathBuf,
+    /// Wall-clock limit in milliseconds (default: the server's, 60000).
+    #[arg(long)]
+    timeout_ms: Option<u64>,
+    /// Fuel budget (default: the server's, 10^10).
+    #[arg(long)]
+    fuel: Option<u64>,
+    /// Memory limit in MiB (default: the server's, 64).
+    #[arg(long)]
+    memory_mib: Option<u64>,
+}
+
+/// Exit code of a plugin that loaded but failed its call.
+const EXIT_CALL_FAILED: u8 = 2;
+/// Exit code of a file that is not a usable plugin, or unreadable input.
+const EXIT_BAD_INPUT: u8 = 3;
+
+pub async fn run(command: PluginCommand) -> ExitCode {
+    match command {
+        PluginCommand::Check { file } => check(file).await,
+        PluginCommand::Run(args) => run_plugin(args).await,
+    }
+}
+
+async fn check(file: PathBuf) -> ExitCode {
+    let Some(runtime) = harness_runtime(RuntimeConfig::default()) else {
+        return ExitCode::FAILURE;
+    };
+    let Some(bytes) = read(&file) else {
+        return ExitCode::from(EXIT_BAD_INPUT);
+    };
+    match runtime.inspect(bytes).await {
+        Ok((plugin, info)) => {
+            print_json(&json!({"sha256": plugin.sha256, "describe": info}));
+            ExitCode::SUCCESS
+        }
+        Err(error) => load_failed(&file, &error),
+    }
+}
+
+async fn run_plugin(args: RunArgs) -> ExitCode {
+    let defaults = RuntimeConfig::default();
+    let config = RuntimeConfig {
+        timeout_ms: args.timeout_ms.unwrap_or(defaults.timeout_ms),
+        fuel: args.fuel.unwrap_or(defaults.fuel),
+        memory_mib: args.memory_mib.unwrap_or(defaults.memory_mib),
+        ..defaults
+    };
+    let limits = CallLimits {
+        timeout: Duration::from_millis(config.timeout_ms),
+        fuel: config.fuel,
+        memory_bytes: config.memory_mib * 1024 * 1024,
+    };
+    let Some(runtime) = harness_runtime(config) else {
+        return ExitCode::FAILURE;
+    };
+    let Some(bytes) = read(&args.file) else {
+        return ExitCode::from(EXIT_BAD_INPUT);
+    };
+    let Some(input) = read(&args.input) else {
+        return ExitCode::from(EXIT_BAD_INPUT);
+    };
+    let input: CalculationInput = match serde_json::from_slice(&input) {
+        Ok(input) => input,
+        Err(error) => {
+            eprintln!(
+                "error: {} is not a valid request: {error}",
+                args.input.display()
+            );
+            return ExitCode::from(EXIT_BAD_INPUT);
+        }
+    };
+    let rates = input.rates.clone().unwrap_or_default();
+    let request = match input.into_request(chrono::Utc::now().date_naive(), rates) {
+        Ok(request) => request,
+        Err(reason) => {
+            eprintln!("error: {reason}");
+            return ExitCode::from(EXIT_BAD_INPUT);
+        }
+    };
+    let plugin = match runtime.load_bytes(bytes).await {
+        Ok(plugin) => plugin,
+        Err(error) => return load_failed(&args.file, &error),
+    };
+    match runtime.calculate(&plugin, &request, &limits).await {
+        Ok(outcome) => {
+            print_json(&json!({"result": outcome.value, "report": outcome.report}));
+            ExitCode::SUCCESS
+        }
+        Err(CallFailure { error, report }) => {
+            print_json(&json!({
+                "error": {"code": error.code(), "message": error.to_string()},
+                "report": report,
+            }));
+            ExitCode::from(EXIT_CALL_FAILED)
+        }
+    }
+}
+
+/// The harness keeps no artifacts on disk: it is run on a file being edited.
+fn harness_runtime(config: RuntimeConfig) -> Option<Runtime> {
+    match Runtime::new(RuntimeConfig {
+        artifact_dir: None,
+        ..config
+    }) {
+        Ok(runtime) => Some(runtime),
+        Err(error) => {
+            eprintln!("error: cannot start the plugin runtime: {error:#}");
+            None
+        }
+    }
+}
+
+fn read(path: &PathBuf) -> Option<Vec<u8>> {
+    std::fs::read(path)
+        .map_err(|error| eprintln!("error: cannot read {}: {error}", path.display()))
+        .ok()
+}
+
+fn load_failed(file: &std::path::Path, error: &LoadError) -> ExitCode {
+    print_json(&json!({"error": {"code": error.code(), "message": error.to_string()}}));
+    eprintln!("error: {} is not a usable plugin: {error}", file.display());
+    ExitCode::from(EXIT_BAD_INPUT)
+}
+
+fn print_json(value: &serde_json::Value) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).expect("JSON values serialize")
+    );
+}

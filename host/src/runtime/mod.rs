@@ -1,0 +1,205 @@
+//! The plugin runtime: the only code that touches wasmtime. One engine, compiled
+//! plugins cached on disk and in memory, and a fresh limited store per call.
+
+mod cache;
+mod call;
+mod convert;
+mod engine;
+mod error;
+mod wasi;
+
+pub use cache::CacheStats;
+pub use error::{CallError, CallFailure, CallReport, LoadError};
+
+use crate::contract::{PluginInfo, QuoteRequest, QuoteResult};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The bindings of `wit/quote.wit`, generated once for the whole host.
+mod bindings {
+    wasmtime::component::bindgen!({
+        path: "../wit",
+        world: "calculator",
+        exports: { default: async },
+    });
+}
+
+/// Limits and sizing of the sandbox. Every field has a default and can be set in the
+/// config file (`[runtime]`) or the environment (`QUOTE_RUNTIME__<FIELD>`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RuntimeConfig {
+    /// Wall-clock limit of one calculation, in milliseconds. Default 60000.
+    pub timeout_ms: u64,
+    /// Fuel per calculation (about one unit per wasm instruction). Default 10^10.
+    pub fuel: u64,
+    /// Linear memory per plugin instance, in MiB. Default 64.
+    pub memory_mib: u64,
+    /// Wall-clock limit of `describe` (run at upload), in milliseconds. Default 5000.
+    pub describe_timeout_ms: u64,
+    /// WebAssembly stack, in KiB. Default 512.
+    pub max_wasm_stack_kib: usize,
+    /// Captured stdout+stderr per call, in bytes; the rest is counted and dropped. Default 16384.
+    pub stderr_cap_bytes: usize,
+    /// Largest accepted result (or `describe` output), in bytes. Default 1 MiB.
+    pub max_result_bytes: usize,
+    /// Compiled plugins kept ready in memory. Default 256.
+    pub instance_cache_entries: u64,
+    /// Where compiled artifacts are kept between runs; unset disables the disk cache.
+    /// Default `./data/plugin-cache`.
+    pub artifact_dir: Option<PathBuf>,
+    /// Use the pooling instance allocator. Default true.
+    pub pooling_allocator: bool,
+    /// Plugin instances alive at once (pool size). Default 256.
+    pub max_concurrent_instances: u32,
+    /// Memory and table bytes a pool slot keeps resident between calls. Default 2 MiB.
+    pub keep_resident_bytes: usize,
+    /// Period of the epoch ticker, in milliseconds: the granularity of time checks. Default 10.
+    pub epoch_tick_ms: u64,
+}
+
+impl Default for RuntimeConfig {
+    fn default() -> Self {
+        Self {
+            timeout_ms: 60_000,
+            fuel: 10_000_000_000,
+            memory_mib: 64,
+            describe_timeout_ms: 5_000,
+            max_wasm_stack_kib: 512,
+            stderr_cap_bytes: 16 * 1024,
+            max_result_bytes: 1024 * 1024,
+            instance_cache_entries: 256,
+            artifact_dir: Some(PathBuf::from("./data/plugin-cache")),
+            pooling_allocator: true,
+            max_concurrent_instances: 256,
+            keep_resident_bytes: 2 * 1024 * 1024,
+            epoch_tick_ms: 10,
+        }
+    }
+}
+
+impl RuntimeConfig {
+    pub(crate) fn memory_limit_bytes(&self) -> usize {
+        usize::try_from(self.memory_mib * 1024 * 1024).unwrap_or(usize::MAX)
+    }
+
+    /// The limits of a calculation under this configuration.
+    pub fn calculation_limits(&self) -> CallLimits {
+        CallLimits {
+            timeout: Duration::from_millis(self.timeout_ms),
+            fuel: self.fuel,
+            memory_bytes: self.memory_mib * 1024 * 1024,
+        }
+    }
+
+    /// The limits of `describe`: same fuel and memory, a shorter clock.
+    pub fn describe_limits(&self) -> CallLimits {
+        CallLimits {
+            timeout: Duration::from_millis(self.describe_timeout_ms.min(self.timeout_ms)),
+            ..self.calculation_limits()
+        }
+    }
+}
+
+/// The limits of one call. The memory limit cannot exceed the pool's slot size.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CallLimits {
+    pub timeout: Duration,
+    pub fuel: u64,
+    pub memory_bytes: u64,
+}
+
+/// A call's value and what it cost.
+#[derive(Debug, Clone)]
+pub struct Outcome<T> {
+    pub value: T,
+    pub report: CallReport,
+}
+
+/// A plugin compiled and linked, ready to instantiate.
+pub struct Plugin {
+    /// Hex SHA-256 of the component bytes: the plugin's identity.
+    pub sha256: String,
+    pre: bindings::CalculatorPre<call::CallState>,
+}
+
+/// The sandbox. One per process; cheap to share behind an `Arc`.
+pub struct Runtime {
+    config: RuntimeConfig,
+    engine: wasmtime::Engine,
+    plugins: cache::PluginCache,
+    _ticker: engine::EpochTicker,
+}
+
+impl Runtime {
+    /// Builds the engine, opens the artifact directory and starts the epoch ticker.
+    pub fn new(config: RuntimeConfig) -> anyhow::Result<Self> {
+        let engine = engine::build_engine(&config)?;
+        let plugins = cache::PluginCache::new(&engine, &config)?;
+        let ticker = engine::EpochTicker::start(
+            engine.clone(),
+            Duration::from_millis(config.epoch_tick_ms.max(1)),
+        )?;
+        Ok(Self {
+            config,
+            engine,
+            plugins,
+            _ticker: ticker,
+        })
+    }
+
+    pub fn config(&self) -> &RuntimeConfig {
+        &self.config
+    }
+
+    /// The plugin with this SHA-256, from memory, else from the artifact directory,
+    /// else compiled from the bytes `fetch` supplies (called only then).
+    pub async fn load<F>(&self, sha256: &str, fetch: F) -> Result<Arc<Plugin>, LoadError>
+    where
+        F: Future<Output = Result<Vec<u8>, String>> + Send,
+    {
+        self.plugins.get_or_load(sha256, fetch).await
+    }
+
+    /// The plugin made of these bytes (validating, compiling and caching them).
+    pub async fn load_bytes(&self, bytes: Vec<u8>) -> Result<Arc<Plugin>, LoadError> {
+        let sha256 = sha256_hex(&bytes);
+        self.load(&sha256, async move { Ok(bytes) }).await
+    }
+
+    /// Loads the bytes and asks the plugin what it is: the upload check.
+    pub async fn inspect(&self, bytes: Vec<u8>) -> Result<(Arc<Plugin>, PluginInfo), LoadError> {
+        let plugin = self.load_bytes(bytes).await?;
+        let info = self.describe(&plugin).await.map_err(LoadError::Describe)?;
+        Ok((plugin, info.value))
+    }
+
+    /// Calls `describe` under the describe limits.
+    pub async fn describe(&self, plugin: &Plugin) -> Result<Outcome<PluginInfo>, CallFailure> {
+        call::describe(self, plugin, &self.config.describe_limits()).await
+    }
+
+    /// Prices a request under `limits`, validating what the plugin returns.
+    pub async fn calculate(
+        &self,
+        plugin: &Plugin,
+        request: &QuoteRequest,
+        limits: &CallLimits,
+    ) -> Result<Outcome<QuoteResult>, CallFailure> {
+        call::calculate(self, plugin, request, limits).await
+    }
+
+    /// Counters of the compiled-plugin caches.
+    pub async fn cache_stats(&self) -> CacheStats {
+        self.plugins.stats().await
+    }
+}
+
+/// Lower-case hex SHA-256 of the bytes.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}

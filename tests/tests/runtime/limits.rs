@@ -1,0 +1,56 @@
+//! Time limits hold whether the guest is computing or blocked inside a host call,
+//! and they are accurate.
+
+use super::*;
+use quote_host::runtime::CallError;
+use std::time::Instant;
+
+/// Fuel that never runs out within these tests' time limits.
+const UNLIMITED_FUEL: u64 = u64::MAX / 2;
+
+async fn time_out(crate_name: &str, limit: Duration) -> Duration {
+    let runtime = test_runtime(RuntimeConfig::default());
+    let plugin = load(&runtime, crate_name).await;
+    let started = Instant::now();
+    let failure = runtime
+        .calculate(&plugin, &simple_request(), &limits(limit, UNLIMITED_FUEL))
+        .await
+        .expect_err("the loop never returns");
+    let elapsed = started.elapsed();
+    let limit_ms = u64::try_from(limit.as_millis()).unwrap();
+    assert_eq!(failure.error, CallError::Timeout { limit_ms });
+    assert!(
+        elapsed >= limit,
+        "{crate_name} stopped early, after {elapsed:?}"
+    );
+    elapsed
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pure_loop_stops_at_200_ms() {
+    let elapsed = time_out("hostile-loop-pure", Duration::from_millis(200)).await;
+    assert!(
+        elapsed < Duration::from_millis(300),
+        "stopped after {elapsed:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn loop_blocked_in_a_wasi_sleep_stops_at_200_ms() {
+    let elapsed = time_out("hostile-loop-sleep", Duration::from_millis(200)).await;
+    assert!(
+        elapsed < Duration::from_millis(300),
+        "stopped after {elapsed:?}"
+    );
+}
+
+/// The default limit, end to end: a ticker that drifts would overshoot by a second.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sixty_second_limit_stops_within_sixty_one() {
+    let elapsed = time_out("hostile-loop-pure", Duration::from_secs(60)).await;
+    eprintln!("60 s limit stopped the pure loop after {elapsed:?}");
+    assert!(
+        elapsed < Duration::from_secs(61),
+        "stopped after {elapsed:?}"
+    );
+}

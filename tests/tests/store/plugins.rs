@@ -1,0 +1,160 @@
+//! Plugin versions: upload, idempotent re-upload, concurrency, activation, deletion.
+
+use std::collections::BTreeSet;
+
+use crate::store::{NewPluginVersion, StoreError};
+use futures::future::join_all;
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::both_backends;
+use crate::harness::{Ctx, new_org};
+
+fn upload(org: Uuid, name: &str, bytes: Vec<u8>) -> NewPluginVersion {
+    // Not a real hash; the store treats it as an opaque key.
+    let sha256 = format!(
+        "{:064x}",
+        bytes
+            .iter()
+            .fold(0u128, |h, b| h.wrapping_mul(131).wrapping_add(*b as u128))
+    );
+    NewPluginVersion {
+        organization_id: org,
+        name: name.into(),
+        sha256,
+        wasm: bytes,
+        describe: json!({"name": name, "inputs": ["items"]}),
+        uploaded_by: None,
+    }
+}
+
+both_backends!(plugin_versions, plugin_versions_scenario);
+async fn plugin_versions_scenario(ctx: &Ctx) {
+    let s = &*ctx.store;
+    let org = new_org(s).await;
+    let wasm = b"\0asm\x01\0\0\0 first".to_vec();
+
+    let (v1, created) = s
+        .add_plugin_version(upload(org, "pricing", wasm.clone()))
+        .await
+        .unwrap();
+    assert!(created);
+    assert_eq!((v1.version, v1.size_bytes), (1, wasm.len() as i64));
+    let (again, created) = s
+        .add_plugin_version(upload(org, "pricing", wasm.clone()))
+        .await
+        .unwrap();
+    assert!(!created);
+    assert_eq!(again, v1);
+
+    // Concurrent uploads of different bytes get distinct consecutive numbers.
+    let results = join_all((0..10u8).map(|i| {
+        let store = ctx.store.clone();
+        async move {
+            store
+                .add_plugin_version(upload(org, "pricing", vec![i; 100 + i as usize]))
+                .await
+        }
+    }))
+    .await;
+    let numbers: BTreeSet<i32> = results.into_iter().map(|r| r.unwrap().0.version).collect();
+    assert_eq!(numbers, (2..=11).collect());
+
+    let bin = s
+        .plugin_version_bytes(org, "pricing", 1)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((bin.wasm, bin.version), (wasm, v1.clone()));
+    assert_eq!(
+        s.active_plugin_version(org, Some("pricing")).await.unwrap(),
+        None
+    );
+
+    assert!(matches!(
+        s.activate_plugin_version(org, "pricing", 99).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        s.activate_plugin_version(org, "nope", 1).await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(
+        s.activate_plugin_version(org, "pricing", 1).await.unwrap(),
+        v1
+    );
+    assert_eq!(
+        s.active_plugin_version(org, Some("pricing")).await.unwrap(),
+        Some(v1.clone())
+    );
+    assert_eq!(
+        s.active_plugin_version(org, None).await.unwrap(),
+        Some(v1.clone())
+    );
+
+    assert!(matches!(
+        s.delete_plugin_version(org, "pricing", 1).await,
+        Err(StoreError::Conflict(_))
+    ));
+    s.delete_plugin_version(org, "pricing", 11).await.unwrap();
+    assert!(matches!(
+        s.delete_plugin_version(org, "pricing", 11).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        s.delete_plugin_version(org, "nope", 1).await,
+        Err(StoreError::NotFound)
+    ));
+
+    // Numbers are never reused after a deletion.
+    let (v12, created) = s
+        .add_plugin_version(upload(org, "pricing", b"new".to_vec()))
+        .await
+        .unwrap();
+    assert!(created);
+    assert_eq!(v12.version, 12);
+
+    let detail = s.plugin(org, "pricing").await.unwrap().unwrap();
+    assert_eq!(detail.plugin.active_version, Some(1));
+    assert_eq!(
+        (detail.plugin.version_count, detail.plugin.last_version),
+        (11, 12)
+    );
+    let listed: Vec<i32> = detail.versions.iter().map(|v| v.version).collect();
+    assert_eq!(listed, (1..=10).chain([12]).collect::<Vec<_>>());
+    assert_eq!(
+        detail.versions[0].describe,
+        json!({"name": "pricing", "inputs": ["items"]})
+    );
+
+    // A second plugin, activated later, becomes the organization default.
+    let (other, _) = s
+        .add_plugin_version(upload(org, "alt", b"alt".to_vec()))
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    s.activate_plugin_version(org, "alt", 1).await.unwrap();
+    assert_eq!(
+        s.active_plugin_version(org, None).await.unwrap(),
+        Some(other)
+    );
+    let names: Vec<String> = s
+        .list_plugins(org)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| p.name)
+        .collect();
+    assert_eq!(names, ["alt", "pricing"]);
+
+    // Switching the active version frees the old one for deletion.
+    s.activate_plugin_version(org, "pricing", 12).await.unwrap();
+    s.delete_plugin_version(org, "pricing", 1).await.unwrap();
+
+    // Uploading for an unknown organization.
+    assert!(matches!(
+        s.add_plugin_version(upload(Uuid::now_v7(), "x", b"x".to_vec()))
+            .await,
+        Err(StoreError::NotFound)
+    ));
+}
