@@ -1,20 +1,38 @@
-//! The command line: `serve`, `migrate`, `org`, `key` and the local plugin harness.
+//! The command line: `serve` (the default), `migrate`, `org`, `key` and the local
+//! plugin harness.
 
+mod admin;
 mod plugin;
+mod serve;
 
+use crate::config::Config;
 use clap::{Parser, Subcommand};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// quote-host: price B2B quotes with tenants' sandboxed WebAssembly rule sets.
 #[derive(Debug, Parser)]
 #[command(version, about)]
 pub struct Command {
+    /// A TOML config file; `QUOTE_*` environment variables override it.
+    #[arg(long, global = true, env = "QUOTE_CONFIG")]
+    config: Option<PathBuf>,
     #[command(subcommand)]
-    pub action: Action,
+    action: Option<Action>,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Action {
+enum Action {
+    /// Run the server (the default).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage organizations.
+    #[command(subcommand)]
+    Org(admin::OrgCommand),
+    /// Manage API keys.
+    #[command(subcommand)]
+    Key(admin::KeyCommand),
     /// Check and run plugins locally, with the same limits and code as the server.
     #[command(subcommand)]
     Plugin(plugin::PluginCommand),
@@ -39,8 +57,29 @@ pub fn run(command: Command) -> ExitCode {
         }
     };
     runtime.block_on(async move {
-        match command.action {
-            Action::Plugin(command) => plugin::run(command).await,
+        if let Some(Action::Plugin(command)) = command.action {
+            return plugin::run(command).await;
+        }
+        let config = match Config::load(command.config.as_deref()) {
+            Ok(config) => config,
+            Err(error) => {
+                eprintln!("error: invalid configuration: {error}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let outcome = match command.action.unwrap_or(Action::Serve) {
+            Action::Serve => serve::serve(config).await,
+            Action::Migrate => admin::migrate(&config).await,
+            Action::Org(command) => admin::org(&config, command).await,
+            Action::Key(command) => admin::key(&config, command).await,
+            Action::Plugin(_) => unreachable!("handled above"),
+        };
+        match outcome {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("error: {error:#}");
+                ExitCode::FAILURE
+            }
         }
     })
 }

@@ -1,0 +1,94 @@
+//! The application state every handler and job shares, and how it is assembled.
+
+use crate::auth::AuthCache;
+use crate::config::Config;
+use crate::quoting::gate::CalculationGate;
+use crate::rates::book::RateBook;
+use crate::runtime::Runtime;
+use crate::store::{self, PoolOptionsConfig, Store};
+use anyhow::Context;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Everything the process shares. Cheap to clone: handlers take `State<AppState>`.
+#[derive(Clone)]
+pub struct AppState(pub Arc<App>);
+
+impl std::ops::Deref for AppState {
+    type Target = App;
+    fn deref(&self) -> &App {
+        &self.0
+    }
+}
+
+pub struct App {
+    /// The configuration the process started with.
+    pub config: Config,
+    /// Storage, chosen once from the database URL.
+    pub store: Arc<dyn Store>,
+    /// The plugin sandbox.
+    pub runtime: Arc<Runtime>,
+    /// Recently verified API keys.
+    pub auth: AuthCache,
+    /// Stored exchange rates, with a short-lived lookup cache.
+    pub rate_book: RateBook,
+    /// Caps on calculations running at once, global and per organization.
+    pub calculations: CalculationGate,
+    /// When the process started, for uptime.
+    pub started_at: Instant,
+}
+
+impl App {
+    /// Connects the store, applies migrations and starts the runtime.
+    pub async fn start(config: Config) -> anyhow::Result<Self> {
+        let store = connect_store(&config).await?;
+        store
+            .migrate()
+            .await
+            .context("applying database migrations")?;
+        let runtime =
+            Runtime::new(config.runtime.clone()).context("starting the plugin runtime")?;
+        let auth = AuthCache::new(
+            config.auth.cache_entries,
+            Duration::from_secs(config.auth.cache_ttl_s),
+        );
+        let rates = &config.exchange_rates;
+        let rate_book = RateBook::new(
+            store.clone(),
+            rates.cache_entries,
+            Duration::from_secs(rates.cache_ttl_s),
+        );
+        let limits = &config.calculations;
+        let calculations = CalculationGate::new(
+            limits.max_in_flight as usize,
+            limits.max_in_flight_per_org as usize,
+            Duration::from_millis(limits.queue_wait_ms),
+            limits.tracked_orgs,
+        );
+        Ok(Self {
+            config,
+            store,
+            runtime: Arc::new(runtime),
+            auth,
+            rate_book,
+            calculations,
+            started_at: Instant::now(),
+        })
+    }
+}
+
+/// Opens the configured database.
+pub async fn connect_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    let database = &config.database;
+    let options = PoolOptionsConfig {
+        max_connections: database.max_connections,
+        min_connections: database.min_connections,
+        acquire_timeout: Duration::from_millis(database.acquire_timeout_ms),
+        idle_timeout: Some(Duration::from_secs(database.idle_timeout_s)),
+        statement_timeout: Some(Duration::from_millis(database.statement_timeout_ms)),
+        ..PoolOptionsConfig::default()
+    };
+    store::connect(&database.url, &options)
+        .await
+        .with_context(|| format!("connecting to {}", crate::config::mask_url(&database.url)))
+}

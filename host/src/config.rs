@@ -1,0 +1,372 @@
+//! Typed configuration in three layers: defaults, then an optional TOML file, then
+//! `QUOTE_*` environment variables (`__` separates sections: `QUOTE_DATABASE__URL`).
+
+use crate::runtime::RuntimeConfig;
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address the HTTP server listens on. Default `127.0.0.1:8080`.
+    pub listen: SocketAddr,
+    /// Folder for the SQLite file, compiled plugins and the first admin key. Default `./data`.
+    pub data_dir: PathBuf,
+    pub database: DatabaseConfig,
+    pub http: HttpConfig,
+    pub runtime: RuntimeConfig,
+    pub calculations: CalculationConfig,
+    pub rate_limits: RateLimitConfig,
+    pub activity: ActivityConfig,
+    pub dashboard: DashboardConfig,
+    pub auth: AuthConfig,
+    pub exchange_rates: ExchangeRateConfig,
+    pub bootstrap: BootstrapConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("./data"),
+            database: DatabaseConfig::default(),
+            http: HttpConfig::default(),
+            runtime: RuntimeConfig::default(),
+            calculations: CalculationConfig::default(),
+            rate_limits: RateLimitConfig::default(),
+            activity: ActivityConfig::default(),
+            dashboard: DashboardConfig::default(),
+            auth: AuthConfig::default(),
+            exchange_rates: ExchangeRateConfig::default(),
+            bootstrap: BootstrapConfig::default(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("data_dir", &self.data_dir)
+            .field("database", &self.database)
+            .field("http", &self.http)
+            .field("runtime", &self.runtime)
+            .field("calculations", &self.calculations)
+            .field("rate_limits", &self.rate_limits)
+            .field("activity", &self.activity)
+            .field("dashboard", &self.dashboard)
+            .field("auth", &self.auth)
+            .field("exchange_rates", &self.exchange_rates)
+            .field("bootstrap", &self.bootstrap)
+            .finish()
+    }
+}
+
+impl Config {
+    /// Defaults, then `file` if given, then the `QUOTE_*` environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, figment::Error> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(file) = file {
+            figment = figment.merge(Toml::file_exact(file));
+        }
+        // QUOTE_LOG (the log filter) and QUOTE_CONFIG (this file's path) are not settings.
+        let environment = Env::prefixed("QUOTE_")
+            .split("__")
+            .ignore(&["LOG", "CONFIG"]);
+        let config: Config = figment.merge(environment).extract()?;
+        Ok(config.resolved())
+    }
+
+    /// Fills what derives from `data_dir` when not set explicitly.
+    fn resolved(mut self) -> Self {
+        if self.database.url.is_empty() {
+            self.database.url =
+                format!("sqlite://{}", self.data_dir.join("quote-host.db").display());
+        }
+        if self.runtime.artifact_dir == RuntimeConfig::default().artifact_dir {
+            self.runtime.artifact_dir = Some(self.data_dir.join("plugin-cache"));
+        }
+        self
+    }
+}
+
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// `sqlite://path` or `postgres://user:password@host/db`. Default: `sqlite://<data_dir>/quote-host.db`.
+    pub url: String,
+    /// Most connections in the pool. Default 10.
+    pub max_connections: u32,
+    /// Connections kept open when idle. Default 1.
+    pub min_connections: u32,
+    /// Longest wait for a free connection, in milliseconds. Default 5000.
+    pub acquire_timeout_ms: u64,
+    /// Idle connections are closed after this many seconds. Default 600.
+    pub idle_timeout_s: u64,
+    /// Longest a single statement may run, in milliseconds (PostgreSQL). Default 30000.
+    pub statement_timeout_ms: u64,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self {
+            url: String::new(),
+            max_connections: 10,
+            min_connections: 1,
+            acquire_timeout_ms: 5_000,
+            idle_timeout_s: 600,
+            statement_timeout_ms: 30_000,
+        }
+    }
+}
+
+/// The URL with any password replaced by `***`.
+pub fn mask_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let credentials = &url[scheme_end + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+impl std::fmt::Debug for DatabaseConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DatabaseConfig")
+            .field("url", &mask_url(&self.url))
+            .field("max_connections", &self.max_connections)
+            .field("min_connections", &self.min_connections)
+            .field("acquire_timeout_ms", &self.acquire_timeout_ms)
+            .field("idle_timeout_s", &self.idle_timeout_s)
+            .field("statement_timeout_ms", &self.statement_timeout_ms)
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HttpConfig {
+    /// Largest request body, in bytes. Default 10 MiB.
+    pub max_body_bytes: usize,
+    /// Largest plugin upload, in bytes. Default 5 MiB.
+    pub max_upload_bytes: usize,
+    /// How long in-flight requests may take to finish after a shutdown signal, in ms. Default 30000.
+    pub shutdown_grace_ms: u64,
+    /// Most rows a list endpoint returns (`limit` may not exceed it). Default 100.
+    pub max_page_size: u32,
+    /// Rows a list endpoint returns without `limit`. Default 20.
+    pub default_page_size: u32,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 10 * 1024 * 1024,
+            max_upload_bytes: 5 * 1024 * 1024,
+            shutdown_grace_ms: 30_000,
+            max_page_size: 100,
+            default_page_size: 20,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CalculationConfig {
+    /// Calculations running at once in this process. Default 64.
+    pub max_in_flight: u32,
+    /// Calculations running at once per organization. Default 8.
+    pub max_in_flight_per_org: u32,
+    /// How long a calculation waits for a free slot before a 503, in ms. Default 2000.
+    pub queue_wait_ms: u64,
+    /// Organizations whose in-flight counters are tracked at once. Default 10000.
+    pub tracked_orgs: u64,
+}
+
+impl Default for CalculationConfig {
+    fn default() -> Self {
+        Self {
+            max_in_flight: 64,
+            max_in_flight_per_org: 8,
+            queue_wait_ms: 2_000,
+            tracked_orgs: 10_000,
+        }
+    }
+}
+
+/// Requests per minute per API key (per client address where there is no key).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RateLimitConfig {
+    /// Off for benchmarks. Default true.
+    pub enabled: bool,
+    /// Default 50.
+    pub default_per_minute: u32,
+    /// Calculate, create quote, recalculate, verify. Default 10.
+    pub calculate_per_minute: u32,
+    /// Plugin upload and rate refresh. Default 5.
+    pub upload_per_minute: u32,
+    /// Quote export. Default 20.
+    pub export_per_minute: u32,
+    /// Keys remembered per route class; the oldest idle ones are pruned. Default 100000.
+    pub max_tracked_keys: usize,
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            default_per_minute: 50,
+            calculate_per_minute: 10,
+            upload_per_minute: 5,
+            export_per_minute: 20,
+            max_tracked_keys: 100_000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ActivityConfig {
+    /// Entries waiting to be written; beyond it entries are dropped and counted. Default 10000.
+    pub queue_capacity: usize,
+    /// Entries written per insert. Default 500.
+    pub batch_size: usize,
+    /// Longest an entry waits before a write, in ms. Default 5000.
+    pub flush_interval_ms: u64,
+    /// Longest pause between retries of a failed write, in ms. Default 30000.
+    pub max_retry_backoff_ms: u64,
+}
+
+impl Default for ActivityConfig {
+    fn default() -> Self {
+        Self {
+            queue_capacity: 10_000,
+            batch_size: 500,
+            flush_interval_ms: 5_000,
+            max_retry_backoff_ms: 30_000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DashboardConfig {
+    /// Organizations whose stats are cached. Default 10000.
+    pub cache_entries: u64,
+    /// How long cached stats live, in seconds. Default 300.
+    pub cache_ttl_s: u64,
+}
+
+impl Default for DashboardConfig {
+    fn default() -> Self {
+        Self {
+            cache_entries: 10_000,
+            cache_ttl_s: 300,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthConfig {
+    /// API keys remembered after a lookup. Default 10000.
+    pub cache_entries: u64,
+    /// How long a remembered key is trusted without asking the database, in seconds.
+    /// A key revoked on another host stays usable here for at most this long. Default 30.
+    pub cache_ttl_s: u64,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            cache_entries: 10_000,
+            cache_ttl_s: 30,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ExchangeRateConfig {
+    /// Run the scheduled fetch. Default true.
+    pub enabled: bool,
+    /// The Central Bank of Russia daily XML endpoint.
+    pub source_url: String,
+    /// Cron expression with seconds (tokio-cron-scheduler). Default `0 0 10 * * *`.
+    pub schedule: String,
+    /// Time zone of the schedule. Default `Europe/Moscow`.
+    pub time_zone: String,
+    /// Fetch once at start when the newest rates are older than the last scheduled run. Default true.
+    pub fetch_on_start: bool,
+    /// Per-request timeout, in ms. Default 15000.
+    pub request_timeout_ms: u64,
+    /// Retries after a failed attempt. Default 3.
+    pub retries: u32,
+    /// First retry delay, doubled each time, in ms. Default 500.
+    pub retry_backoff_ms: u64,
+    /// Rate lookups cached in memory. Default 10000.
+    pub cache_entries: u64,
+    /// How long a cached lookup is trusted, in seconds; a fetch on this host clears the
+    /// cache at once, one on another host shows here within this time. Default 300.
+    pub cache_ttl_s: u64,
+}
+
+impl Default for ExchangeRateConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            source_url: "https://www.cbr.ru/scripts/XML_daily.asp".into(),
+            schedule: "0 0 10 * * *".into(),
+            time_zone: "Europe/Moscow".into(),
+            fetch_on_start: true,
+            request_timeout_ms: 15_000,
+            retries: 3,
+            retry_backoff_ms: 500,
+            cache_entries: 10_000,
+            cache_ttl_s: 300,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BootstrapConfig {
+    /// On an empty database, create this organization with an admin key and the
+    /// standard plugin. Empty disables it. Default `demo`.
+    pub organization: String,
+}
+
+impl Default for BootstrapConfig {
+    fn default() -> Self {
+        Self {
+            organization: "demo".into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_masked() {
+        assert_eq!(
+            mask_url("postgres://app:s3cret@db:5432/quotes"),
+            "postgres://app:***@db:5432/quotes"
+        );
+        assert_eq!(mask_url("sqlite://./data/q.db"), "sqlite://./data/q.db");
+        let config = DatabaseConfig {
+            url: "postgres://app:s3cret@db/q".into(),
+            ..Default::default()
+        };
+        assert!(!format!("{config:?}").contains("s3cret"));
+    }
+}

@@ -1,0 +1,157 @@
+//! API keys of the caller's organization: create (the secret is shown once), list, revoke.
+
+use super::error::{ApiError, ApiResult, ErrorBody};
+use super::extract::{Admin, AppJson};
+use crate::app::AppState;
+use crate::auth::generate_key;
+use crate::store::{ApiKey, Role};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_api_key, list_api_keys))
+        .routes(routes!(revoke_api_key))
+}
+
+/// A key as listed: never the secret, only its prefix.
+#[derive(Serialize, ToSchema)]
+pub struct ApiKeyView {
+    pub id: Uuid,
+    pub name: String,
+    #[schema(value_type = String, example = "member")]
+    pub role: Role,
+    /// The first characters of the key, to recognise it.
+    #[schema(example = "qh_1a2b3c4d")]
+    pub prefix: String,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+impl From<&ApiKey> for ApiKeyView {
+    fn from(key: &ApiKey) -> Self {
+        Self {
+            id: key.id,
+            name: key.name.clone(),
+            role: key.role,
+            prefix: key.prefix.clone(),
+            created_at: key.created_at,
+            last_used_at: key.last_used_at,
+        }
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewKeyRequest {
+    /// A label for people: who or what uses the key.
+    pub name: String,
+    /// `admin` or `member`.
+    #[schema(value_type = String, example = "member")]
+    pub role: Role,
+}
+
+/// The new key, with its secret: the only time it is shown.
+#[derive(Serialize, ToSchema)]
+pub struct CreatedKey {
+    #[serde(flatten)]
+    pub key: ApiKeyView,
+    /// The secret. Store it now: it cannot be shown again.
+    pub key_secret: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct KeyList {
+    pub items: Vec<ApiKeyView>,
+}
+
+/// Longest accepted key label.
+const MAX_NAME_CHARS: usize = 100;
+
+/// Creates a key for the caller's organization.
+#[utoipa::path(post, path = "/api/api-keys", tag = "keys", request_body = NewKeyRequest,
+    responses((status = 201, body = CreatedKey), (status = 400, body = ErrorBody),
+              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn create_api_key(
+    State(state): State<AppState>,
+    Admin(caller): Admin,
+    AppJson(request): AppJson<NewKeyRequest>,
+) -> ApiResult<(StatusCode, Json<CreatedKey>)> {
+    let name = request.name.trim();
+    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
+        return Err(ApiError::bad_request(
+            "invalid_name",
+            format!("name must be 1 to {MAX_NAME_CHARS} characters"),
+        ));
+    }
+    let generated = generate_key(caller.organization.id, name, request.role);
+    let key = state.store.create_api_key(generated.new_key).await?;
+    let created = CreatedKey {
+        key: (&key).into(),
+        key_secret: generated.secret,
+    };
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// Lists the organization's active keys.
+#[utoipa::path(get, path = "/api/api-keys", tag = "keys",
+    responses((status = 200, body = KeyList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn list_api_keys(
+    State(state): State<AppState>,
+    Admin(caller): Admin,
+) -> ApiResult<Json<KeyList>> {
+    let keys = state.store.list_api_keys(caller.organization.id).await?;
+    Ok(Json(KeyList {
+        items: keys
+            .iter()
+            .filter(|key| key.revoked_at.is_none())
+            .map(ApiKeyView::from)
+            .collect(),
+    }))
+}
+
+/// Revokes a key at once. The organization's last admin key cannot be revoked.
+#[utoipa::path(delete, path = "/api/api-keys/{id}", tag = "keys",
+    params(("id" = Uuid, Path, description = "The key's id")),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn revoke_api_key(
+    State(state): State<AppState>,
+    Admin(caller): Admin,
+    Path(id): Path<Uuid>,
+) -> ApiResult<StatusCode> {
+    let organization = caller.organization.id;
+    let keys = state.store.list_api_keys(organization).await?;
+    let active = |key: &&ApiKey| key.revoked_at.is_none();
+    let target = keys
+        .iter()
+        .filter(active)
+        .find(|key| key.id == id)
+        .ok_or_else(|| {
+            ApiError::not_found(
+                "api_key_not_found",
+                format!("no active API key {id} in your organization"),
+            )
+        })?;
+    let admins = keys
+        .iter()
+        .filter(active)
+        .filter(|key| key.role == Role::Admin)
+        .count();
+    if target.role == Role::Admin && admins == 1 {
+        return Err(ApiError::conflict(
+            "last_admin_key",
+            "this is the organization's last admin key; create another admin key first",
+        ));
+    }
+    state.store.revoke_api_key(organization, id).await?;
+    state.auth.forget(id).await;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,124 @@
+//! `POST /api/quotes/calculate`: price without storing; and how a pricing failure
+//! becomes an HTTP answer (shared by every route that runs a plugin).
+
+use super::error::{ApiError, ApiResult, ErrorBody};
+use super::extract::{AppJson, Auth};
+use crate::app::AppState;
+use crate::auth::Caller;
+use crate::contract::{CalculationInput, QuoteResult, Rate};
+use crate::quoting::{PluginRef, Priced, PricingError};
+use crate::runtime::{CallError, LoadError};
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::NaiveDate;
+use serde::Serialize;
+use serde_json::json;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(calculate_quote))
+}
+
+/// A priced quote and what produced it.
+#[derive(Serialize, ToSchema)]
+pub struct Calculation {
+    pub result: QuoteResult,
+    pub plugin: PluginRef,
+    /// The quote date the rates were taken for.
+    pub date: NaiveDate,
+    /// The stored exchange rates the plugin received.
+    pub rates: Vec<Rate>,
+    pub fuel_used: u64,
+    pub duration_ms: f64,
+}
+
+impl From<Priced> for Calculation {
+    fn from(priced: Priced) -> Self {
+        Self {
+            result: priced.result,
+            plugin: priced.plugin,
+            date: priced.request.date,
+            rates: priced.request.rates,
+            fuel_used: priced.report.fuel_used,
+            duration_ms: priced.report.duration.as_secs_f64() * 1000.0,
+        }
+    }
+}
+
+/// Prices a quote with the organization's active plugin (or `plugin`), using stored
+/// exchange rates for the quote date. Nothing is stored.
+#[utoipa::path(post, path = "/api/quotes/calculate", tag = "quotes", request_body = CalculationInput,
+    responses((status = 200, body = Calculation),
+              (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 408, body = ErrorBody, description = "calculation_timeout"),
+              (status = 422, body = ErrorBody, description = "Variables, rates, or the plugin failed: fuel_exhausted, memory_limit, plugin_trap, plugin_error, invalid_plugin_output"),
+              (status = 429, body = ErrorBody), (status = 503, body = ErrorBody, description = "calculation_capacity")))]
+async fn calculate_quote(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    AppJson(input): AppJson<CalculationInput>,
+) -> ApiResult<Json<Calculation>> {
+    let priced = state
+        .price(
+            caller.organization.id,
+            input,
+            chrono::Utc::now().date_naive(),
+        )
+        .await
+        .map_err(|error| pricing_error(error, &caller))?;
+    Ok(Json(priced.into()))
+}
+
+/// Seconds a client should wait before retrying when every slot is busy.
+const BUSY_RETRY_AFTER_S: u64 = 1;
+
+/// The HTTP answer to a failed pricing. Admins also get the plugin's captured stderr.
+pub fn pricing_error(error: PricingError, caller: &Caller) -> ApiError {
+    match error {
+        PricingError::InvalidInput(message) => ApiError::bad_request("invalid_request", message),
+        PricingError::PluginNotFound(message) => ApiError::not_found("plugin_not_found", message),
+        PricingError::NoActivePlugin(message) => {
+            ApiError::unprocessable("no_active_plugin", message)
+        }
+        PricingError::Variable(error) => ApiError::unprocessable(error.code, error.message),
+        PricingError::MissingRate(message) => ApiError::unprocessable("missing_rate", message),
+        PricingError::Busy => ApiError::unavailable(
+            "calculation_capacity",
+            "every calculation slot is busy; retry in a moment",
+            BUSY_RETRY_AFTER_S,
+        ),
+        PricingError::Load(error @ (LoadError::Fetch(_) | LoadError::Internal(_))) => {
+            ApiError::internal(error)
+        }
+        PricingError::Load(error) => ApiError::unprocessable(error.code(), error.to_string()),
+        PricingError::Call(failure) => {
+            let status = match failure.error {
+                CallError::Timeout { .. } => StatusCode::REQUEST_TIMEOUT,
+                CallError::Capacity(_) => StatusCode::SERVICE_UNAVAILABLE,
+                _ => StatusCode::UNPROCESSABLE_ENTITY,
+            };
+            let mut details = json!({
+                "fuel_used": failure.report.fuel_used,
+                "peak_memory_bytes": failure.report.peak_memory_bytes,
+                "duration_ms": failure.report.duration.as_secs_f64() * 1000.0,
+            });
+            if let CallError::Plugin(calc_error) = &failure.error {
+                details["plugin_error"] = json!(calc_error);
+            }
+            if caller.is_admin() {
+                details["stderr"] = json!(failure.report.stderr);
+                details["stderr_truncated"] = json!(failure.report.stderr_truncated);
+            }
+            let mut error = ApiError::new(status, failure.error.code(), failure.error.to_string())
+                .with_details(details);
+            if status == StatusCode::SERVICE_UNAVAILABLE {
+                error.retry_after = Some(BUSY_RETRY_AFTER_S);
+            }
+            error
+        }
+        PricingError::Store(error) => error.into(),
+    }
+}

@@ -1,0 +1,98 @@
+//! `GET /api/health`: 200 when the database answers within a bounded time, else 503.
+
+use super::error::{ApiError, ApiResult, ErrorBody};
+use super::extract::Admin;
+use crate::app::AppState;
+use crate::runtime::CacheStats;
+use axum::Json;
+use axum::extract::State;
+use serde::Serialize;
+use std::time::Duration;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// Longest the health check waits for the database.
+pub const DATABASE_PING_TIMEOUT: Duration = Duration::from_secs(2);
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(get_health))
+}
+
+pub fn detailed_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(get_detailed_health))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    /// `ok`.
+    pub status: &'static str,
+    pub version: &'static str,
+}
+
+/// Liveness and readiness: the process answers and its database does too.
+#[utoipa::path(get, path = "/api/health", tag = "operations",
+    responses((status = 200, body = Health), (status = 503, body = ErrorBody)))]
+async fn get_health(State(state): State<AppState>) -> ApiResult<Json<Health>> {
+    state
+        .store
+        .ping(DATABASE_PING_TIMEOUT)
+        .await
+        .map_err(|error| {
+            ApiError::unavailable(
+                "database_unavailable",
+                format!("the database does not answer: {error}"),
+                5,
+            )
+        })?;
+    Ok(Json(Health {
+        status: "ok",
+        version: env!("CARGO_PKG_VERSION"),
+    }))
+}
+
+/// The state of every part of the process, for operators.
+#[derive(Serialize, ToSchema)]
+pub struct DetailedHealth {
+    /// `ok` or `degraded` (the database does not answer).
+    pub status: &'static str,
+    pub version: &'static str,
+    pub uptime_s: u64,
+    pub database: DatabaseHealth,
+    #[schema(value_type = Object)]
+    pub plugin_cache: CacheStats,
+    pub calculations_in_flight: usize,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DatabaseHealth {
+    pub backend: String,
+    pub reachable: bool,
+    pub error: Option<String>,
+    pub pool_size: u32,
+    pub pool_idle: u32,
+    pub pool_max: u32,
+}
+
+/// Version, uptime, database pool, caches, queues and jobs (admin).
+#[utoipa::path(get, path = "/api/health/detailed", tag = "operations",
+    responses((status = 200, body = DetailedHealth), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn get_detailed_health(State(state): State<AppState>, _admin: Admin) -> Json<DetailedHealth> {
+    let ping = state.store.ping(DATABASE_PING_TIMEOUT).await;
+    let pool = state.store.pool_state();
+    Json(DetailedHealth {
+        status: if ping.is_ok() { "ok" } else { "degraded" },
+        version: env!("CARGO_PKG_VERSION"),
+        uptime_s: state.started_at.elapsed().as_secs(),
+        database: DatabaseHealth {
+            backend: format!("{:?}", state.store.backend()).to_lowercase(),
+            reachable: ping.is_ok(),
+            error: ping.err().map(|error| error.to_string()),
+            pool_size: pool.size,
+            pool_idle: pool.idle,
+            pool_max: pool.max,
+        },
+        plugin_cache: state.runtime.cache_stats().await,
+        calculations_in_flight: state.calculations.in_flight(),
+    })
+}

@@ -1,0 +1,125 @@
+//! The HTTP API: one module per resource; this file merges their routers and adds the
+//! layers (request id, tracing, body limit, panic guard) in one visible place.
+
+mod api_keys;
+mod calculate;
+pub mod error;
+mod export;
+mod extract;
+mod health;
+mod me;
+mod plugins;
+mod quote_actions;
+mod quotes;
+
+use crate::app::AppState;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, Request, StatusCode};
+use axum::response::{IntoResponse, Response};
+use error::ApiError;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_scalar::Servable;
+
+/// The header carrying the request id, set on every response.
+pub const REQUEST_ID: &str = "x-request-id";
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "quote-host", description = "Price B2B quotes with your own sandboxed WebAssembly rule sets."),
+    modifiers(&BearerAuth),
+    security(("api_key" = [])),
+    tags(
+        (name = "keys", description = "Who you are and your organization's API keys"),
+        (name = "plugins", description = "Your pricing rule sets"),
+        (name = "quotes", description = "Price, store, list, export and verify quotes"),
+        (name = "operations", description = "Health, metrics, documentation"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+    }
+}
+
+/// The documented routes and the OpenAPI document describing them.
+fn documented_routes(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let upload_limit = DefaultBodyLimit::max(state.config.http.max_upload_bytes);
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(health::routes())
+        .merge(health::detailed_routes())
+        .merge(me::routes())
+        .merge(api_keys::routes())
+        .merge(plugins::routes())
+        .merge(plugins::upload_routes().layer(upload_limit))
+        .merge(calculate::routes())
+        .merge(quotes::pricing_routes())
+        .merge(quote_actions::routes())
+        .merge(quotes::routes())
+        .merge(export::routes())
+        .split_for_parts()
+}
+
+/// The whole application, ready to serve.
+pub fn app(state: AppState) -> Router {
+    let (routes, openapi) = documented_routes(&state);
+    let openapi_json = serde_json::to_string(&openapi).expect("the OpenAPI document serializes");
+    let request_id = HeaderName::from_static(REQUEST_ID);
+    routes
+        .route(
+            "/api/openapi.json",
+            axum::routing::get(move || async move {
+                ([("content-type", "application/json")], openapi_json)
+            }),
+        )
+        .merge(utoipa_scalar::Scalar::with_url("/api/docs", openapi))
+        .fallback(route_not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(state.config.http.max_body_bytes))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .with_state(state)
+}
+
+fn request_span<B>(request: &Request<B>) -> tracing::Span {
+    let request_id = request
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("-");
+    tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id)
+}
+
+async fn route_not_found() -> ApiError {
+    ApiError::not_found(
+        "route_not_found",
+        "no such route; see /api/openapi.json for the API",
+    )
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this route does not accept that method",
+    )
+}
+
+fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    ApiError::internal("a request handler panicked").into_response()
+}

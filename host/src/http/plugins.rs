@@ -1,0 +1,355 @@
+//! The plugin registry: upload (validated and compiled before anything is stored),
+//! versions, activation and rollback, deletion.
+
+use super::error::{ApiError, ApiResult, ErrorBody};
+use super::extract::{Admin, AppJson, AppQuery, Auth};
+use crate::app::AppState;
+use crate::contract::{PluginInfo, VariableSpec};
+use crate::runtime::LoadError;
+use crate::store::{NewPluginVersion, Plugin, PluginVersion, StoreError};
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// The upload route, on its own so it can carry the upload rate class.
+pub fn upload_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(upload_plugin))
+}
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_plugins))
+        .routes(routes!(get_plugin))
+        .routes(routes!(activate_plugin))
+        .routes(routes!(delete_plugin_version))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PluginView {
+    pub name: String,
+    /// The version that prices new quotes, if any.
+    pub active_version: Option<i32>,
+    pub latest_version: i32,
+    pub version_count: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<&Plugin> for PluginView {
+    fn from(plugin: &Plugin) -> Self {
+        Self {
+            name: plugin.name.clone(),
+            active_version: plugin.active_version,
+            latest_version: plugin.last_version,
+            version_count: plugin.version_count,
+            created_at: plugin.created_at,
+            updated_at: plugin.updated_at,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PluginVersionView {
+    pub name: String,
+    pub version: i32,
+    /// Hex SHA-256 of the component bytes.
+    pub sha256: String,
+    pub size_bytes: i64,
+    /// What the plugin says about itself (`describe`).
+    pub describe: PluginInfo,
+    pub uploaded_at: DateTime<Utc>,
+}
+
+impl TryFrom<&PluginVersion> for PluginVersionView {
+    type Error = ApiError;
+    fn try_from(version: &PluginVersion) -> Result<Self, ApiError> {
+        Ok(Self {
+            name: version.plugin_name.clone(),
+            version: version.version,
+            sha256: version.sha256.clone(),
+            size_bytes: version.size_bytes,
+            describe: serde_json::from_value(version.describe.clone())
+                .map_err(ApiError::internal)?,
+            uploaded_at: version.uploaded_at,
+        })
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PluginDetailView {
+    #[serde(flatten)]
+    pub plugin: PluginView,
+    /// The variables the active version declares (empty when none is active).
+    pub variables: Vec<VariableSpec>,
+    pub versions: Vec<PluginVersionView>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PluginList {
+    pub items: Vec<PluginView>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct UploadQuery {
+    /// The plugin's name in your organization: lower-case letters, digits, `-` and `_`.
+    pub name: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActivateRequest {
+    /// The version to activate; an older one is a rollback.
+    pub version: i32,
+}
+
+/// Longest plugin name.
+const MAX_NAME_LEN: usize = 64;
+
+fn check_name(name: &str) -> Result<(), ApiError> {
+    let valid = !name.is_empty()
+        && name.len() <= MAX_NAME_LEN
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+        && name.as_bytes()[0].is_ascii_alphanumeric();
+    match valid {
+        true => Ok(()),
+        false => Err(ApiError::bad_request(
+            "invalid_plugin_name",
+            format!(
+                "plugin name '{name}' is not valid: use 1 to {MAX_NAME_LEN} lower-case letters, digits, '-' or '_', starting with a letter or digit"
+            ),
+        )),
+    }
+}
+
+fn plugin_not_found(name: &str) -> ApiError {
+    ApiError::not_found(
+        "plugin_not_found",
+        format!("no plugin '{name}' in your organization"),
+    )
+}
+
+/// Uploads a new version of a plugin: the raw component as the body
+/// (`Content-Type: application/wasm`). The same bytes again return the existing version.
+#[utoipa::path(post, path = "/api/plugins", tag = "plugins", params(UploadQuery),
+    request_body(content = Vec<u8>, content_type = "application/wasm", description = "The component, at most 5 MiB"),
+    responses((status = 201, body = PluginVersionView, description = "A new version"),
+              (status = 200, body = PluginVersionView, description = "These bytes were already uploaded"),
+              (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
+              (status = 422, body = ErrorBody, description = "Not a component, wrong world, or describe failed"),
+              (status = 429, body = ErrorBody)))]
+async fn upload_plugin(
+    State(state): State<AppState>,
+    Admin(caller): Admin,
+    AppQuery(query): AppQuery<UploadQuery>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<(StatusCode, Json<PluginVersionView>)> {
+    check_name(&query.name)?;
+    let bytes = read_upload(&headers, body, state.config.http.max_upload_bytes).await?;
+    let (plugin, info) = state
+        .runtime
+        .inspect(bytes.clone())
+        .await
+        .map_err(rejected_plugin)?;
+    let describe = serde_json::to_value(&info).map_err(ApiError::internal)?;
+    let upload = NewPluginVersion {
+        organization_id: caller.organization.id,
+        name: query.name,
+        sha256: plugin.sha256.clone(),
+        wasm: bytes,
+        describe,
+        uploaded_by: Some(caller.key.id),
+    };
+    let (version, created) = state.store.add_plugin_version(upload).await?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(PluginVersionView::try_from(&version)?)))
+}
+
+/// Reads the body up to `limit` bytes; a declared length over it is refused before
+/// a single byte is read.
+async fn read_upload(headers: &HeaderMap, body: Body, limit: usize) -> Result<Vec<u8>, ApiError> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("");
+    if !matches!(
+        content_type,
+        "application/wasm" | "application/octet-stream"
+    ) {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the component as the raw body with `Content-Type: application/wasm`",
+        ));
+    }
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limit as u64) {
+        return Err(ApiError::payload_too_large(limit));
+    }
+    let bytes = axum::body::to_bytes(body, limit)
+        .await
+        .map_err(|_| ApiError::payload_too_large(limit))?;
+    if bytes.is_empty() {
+        return Err(ApiError::bad_request(
+            "empty_body",
+            "the body is empty: send the .wasm component",
+        ));
+    }
+    Ok(bytes.to_vec())
+}
+
+fn rejected_plugin(error: LoadError) -> ApiError {
+    match error {
+        LoadError::Internal(_) | LoadError::Fetch(_) => ApiError::internal(error),
+        LoadError::Describe(ref failure) => {
+            ApiError::unprocessable(failure.error.code(), format!("{error}"))
+                .with_details(serde_json::json!({"stderr": failure.report.stderr}))
+        }
+        _ => ApiError::unprocessable(error.code(), error.to_string()),
+    }
+}
+
+/// Lists the organization's plugins.
+#[utoipa::path(get, path = "/api/plugins", tag = "plugins",
+    responses((status = 200, body = PluginList), (status = 401, body = ErrorBody)))]
+async fn list_plugins(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+) -> ApiResult<Json<PluginList>> {
+    let plugins = state.store.list_plugins(caller.organization.id).await?;
+    Ok(Json(PluginList {
+        items: plugins.iter().map(PluginView::from).collect(),
+    }))
+}
+
+/// A plugin with its versions and the variables of its active version.
+#[utoipa::path(get, path = "/api/plugins/{name}", tag = "plugins",
+    params(("name" = String, Path, description = "Plugin name")),
+    responses((status = 200, body = PluginDetailView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn get_plugin(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    Path(name): Path<String>,
+) -> ApiResult<Json<PluginDetailView>> {
+    let detail = state
+        .store
+        .plugin(caller.organization.id, &name)
+        .await?
+        .ok_or_else(|| plugin_not_found(&name))?;
+    let versions = detail
+        .versions
+        .iter()
+        .map(PluginVersionView::try_from)
+        .collect::<Result<Vec<_>, _>>()?;
+    let variables = versions
+        .iter()
+        .find(|version| Some(version.version) == detail.plugin.active_version)
+        .map(|version| version.describe.variables.clone())
+        .unwrap_or_default();
+    Ok(Json(PluginDetailView {
+        plugin: (&detail.plugin).into(),
+        variables,
+        versions,
+    }))
+}
+
+/// Makes a version the one that prices new quotes; activating an older one is a rollback.
+#[utoipa::path(post, path = "/api/plugins/{name}/activate", tag = "plugins", request_body = ActivateRequest,
+    params(("name" = String, Path, description = "Plugin name")),
+    responses((status = 200, body = PluginVersionView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn activate_plugin(
+    State(state): State<AppState>,
+    Admin(caller): Admin,
+    Path(name): Path<String>,
+    AppJson(request): AppJson<ActivateRequest>,
+) -> ApiResult<Json<PluginVersionView>> {
+    let organization = caller.organization.id;
+    let version = state
+        .store
+        .activate_plugin_version(organization, &name, request.version)
+        .await
+        .map_err(|error| match error {
+            StoreError::NotFound => ApiError::not_found(
+                "plugin_version_not_found",
+                format!(
+                    "plugin '{name}' has no version {} in your organization",
+                    request.version
+                ),
+            ),
+            other => other.into(),
+        })?;
+    warm_up(&state, organization, &version);
+    Ok(Json(PluginVersionView::try_from(&version)?))
+}
+
+/// Compiles the newly active version in the background, so the next quote does not wait.
+fn warm_up(state: &AppState, organization: uuid::Uuid, version: &PluginVersion) {
+    let state = state.clone();
+    let (name, number, sha256) = (
+        version.plugin_name.clone(),
+        version.version,
+        version.sha256.clone(),
+    );
+    tokio::spawn(async move {
+        let store = state.store.clone();
+        let fetch = async move {
+            match store
+                .plugin_version_bytes(organization, &name, number)
+                .await
+            {
+                Ok(Some(binary)) => Ok(binary.wasm),
+                Ok(None) => Err(format!("plugin {name} v{number} vanished")),
+                Err(error) => Err(error.to_string()),
+            }
+        };
+        if let Err(error) = state.runtime.load(&sha256, fetch).await {
+            tracing::warn!(%error, "warming up the activated plugin failed");
+        }
+    });
+}
+
+/// Deletes a version that is not active.
+#[utoipa::path(delete, path = "/api/plugins/{name}/versions/{version}", tag = "plugins",
+    params(("name" = String, Path, description = "Plugin name"), ("version" = i32, Path, description = "Version number")),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 409, body = ErrorBody, description = "The version is active")))]
+async fn delete_plugin_version(
+    State(state): State<AppState>,
+    Admin(caller): Admin,
+    Path((name, version)): Path<(String, i32)>,
+) -> ApiResult<StatusCode> {
+    match state
+        .store
+        .delete_plugin_version(caller.organization.id, &name, version)
+        .await
+    {
+        Ok(()) => Ok(StatusCode::NO_CONTENT),
+        Err(StoreError::NotFound) => Err(ApiError::not_found(
+            "plugin_version_not_found",
+            format!("plugin '{name}' has no version {version} in your organization"),
+        )),
+        Err(StoreError::Conflict(_)) => Err(ApiError::conflict(
+            "plugin_version_active",
+            format!("version {version} of '{name}' is active; activate another version first"),
+        )),
+        Err(other) => Err(other.into()),
+    }
+}

@@ -1,0 +1,204 @@
+//! Pricing a quote: choose the plugin, check the variables, assemble the rate
+//! snapshot, wait for a calculation slot, run the plugin. Shared by calculate, create,
+//! recalculate and verify.
+
+pub mod diff;
+pub mod gate;
+pub mod variables;
+
+use crate::app::App;
+use crate::contract::{CalculationInput, PluginInfo, QuoteRequest, QuoteResult};
+use crate::rates::book::SnapshotError;
+use crate::runtime::{CallFailure, CallReport, LoadError};
+use crate::store::{PluginVersion, StoreError};
+use chrono::NaiveDate;
+use serde::Serialize;
+use std::collections::BTreeSet;
+use uuid::Uuid;
+
+/// Which plugin version priced a quote.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct PluginRef {
+    pub name: String,
+    pub version: i32,
+    pub sha256: String,
+}
+
+/// A priced request and what produced it.
+pub struct Priced {
+    pub request: QuoteRequest,
+    pub result: QuoteResult,
+    pub plugin: PluginRef,
+    pub report: CallReport,
+}
+
+/// Why a quote could not be priced.
+#[derive(Debug, thiserror::Error)]
+pub enum PricingError {
+    #[error("{0}")]
+    InvalidInput(String),
+    #[error("{0}")]
+    PluginNotFound(String),
+    #[error("{0}")]
+    NoActivePlugin(String),
+    #[error("{}", .0.message)]
+    Variable(variables::VariableError),
+    #[error("{0}")]
+    MissingRate(String),
+    #[error("every calculation slot is busy")]
+    Busy,
+    #[error("the plugin could not be loaded: {0}")]
+    Load(LoadError),
+    #[error("{0}")]
+    Call(CallFailure),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl App {
+    /// The version a calculation uses: `plugin` ("name" or "name@version"), or the
+    /// organization's most recently activated plugin.
+    pub async fn resolve_plugin(
+        &self,
+        organization: Uuid,
+        plugin: Option<&str>,
+    ) -> Result<PluginVersion, PricingError> {
+        let Some(reference) = plugin else {
+            return self
+                .store
+                .active_plugin_version(organization, None)
+                .await?
+                .ok_or_else(|| {
+                    PricingError::NoActivePlugin(
+                        "your organization has no active plugin; upload and activate one".into(),
+                    )
+                });
+        };
+        let (name, version) = match reference.split_once('@') {
+            Some((name, version)) => {
+                let version = version.parse::<i32>().map_err(|_| {
+                    PricingError::InvalidInput(format!(
+                        "plugin '{reference}' must be 'name' or 'name@version' with a whole version"
+                    ))
+                })?;
+                (name, Some(version))
+            }
+            None => (reference, None),
+        };
+        let detail = self
+            .store
+            .plugin(organization, name)
+            .await?
+            .ok_or_else(|| {
+                PricingError::PluginNotFound(format!("no plugin '{name}' in your organization"))
+            })?;
+        let wanted = version.or(detail.plugin.active_version).ok_or_else(|| {
+            PricingError::NoActivePlugin(format!(
+                "plugin '{name}' has no active version; activate one or ask for '{name}@<version>'"
+            ))
+        })?;
+        detail
+            .versions
+            .into_iter()
+            .find(|candidate| candidate.version == wanted)
+            .ok_or_else(|| {
+                PricingError::PluginNotFound(format!("plugin '{name}' has no version {wanted}"))
+            })
+    }
+
+    /// Prices a client's calculation input with the chosen plugin and stored rates.
+    pub async fn price(
+        &self,
+        organization: Uuid,
+        input: CalculationInput,
+        today: NaiveDate,
+    ) -> Result<Priced, PricingError> {
+        if input.rates.is_some() {
+            return Err(PricingError::InvalidInput(
+                "rates are supplied by the server from its stored exchange rates; remove 'rates'"
+                    .into(),
+            ));
+        }
+        let version = self
+            .resolve_plugin(organization, input.plugin.as_deref())
+            .await?;
+        let date = input.date.unwrap_or(today);
+        let mut currencies: BTreeSet<String> = input
+            .items
+            .iter()
+            .map(|item| item.currency.clone())
+            .collect();
+        currencies.insert(input.currency.clone());
+        let rates = self
+            .rate_book
+            .snapshot(&currencies, &input.currency, date)
+            .await
+            .map_err(|error| match error {
+                SnapshotError::Missing { .. } => PricingError::MissingRate(error.to_string()),
+                SnapshotError::Store(error) => PricingError::Store(error),
+            })?;
+        let request = input
+            .into_request(today, rates)
+            .map_err(PricingError::InvalidInput)?;
+        self.run_plugin(organization, &version, request, true).await
+    }
+
+    /// Runs one stored plugin version on a complete request (rates included).
+    /// `check_variables` is off for verification, which replays what was accepted then.
+    pub async fn run_plugin(
+        &self,
+        organization: Uuid,
+        version: &PluginVersion,
+        request: QuoteRequest,
+        check_variables: bool,
+    ) -> Result<Priced, PricingError> {
+        if check_variables {
+            let info: PluginInfo = serde_json::from_value(version.describe.clone())
+                .map_err(|error| StoreError::Corrupt(format!("stored describe output: {error}")))?;
+            variables::check(
+                &format!("{}@{}", version.plugin_name, version.version),
+                &info.variables,
+                &request,
+            )
+            .map_err(PricingError::Variable)?;
+        }
+        let _slot = self
+            .calculations
+            .enter(organization)
+            .await
+            .ok_or(PricingError::Busy)?;
+        let store = self.store.clone();
+        let (name, number) = (version.plugin_name.clone(), version.version);
+        let fetch = async move {
+            match store
+                .plugin_version_bytes(organization, &name, number)
+                .await
+            {
+                Ok(Some(binary)) => Ok(binary.wasm),
+                Ok(None) => Err(format!("plugin {name} version {number} is gone")),
+                Err(error) => Err(error.to_string()),
+            }
+        };
+        let plugin = self
+            .runtime
+            .load(&version.sha256, fetch)
+            .await
+            .map_err(PricingError::Load)?;
+        let limits = self.runtime.config().calculation_limits();
+        let outcome = self
+            .runtime
+            .calculate(&plugin, &request, &limits)
+            .await
+            .map_err(PricingError::Call)?;
+        Ok(Priced {
+            request,
+            result: outcome.value,
+            plugin: PluginRef {
+                name: version.plugin_name.clone(),
+                version: version.version,
+                sha256: version.sha256.clone(),
+            },
+            report: outcome.report,
+        })
+    }
+}
