@@ -1,7 +1,10 @@
 //! The application state every handler and job shares, and how it is assembled.
 
+use crate::activity::{ActivityLog, ActivityWriter, WriterConfig};
 use crate::auth::AuthCache;
 use crate::config::Config;
+use crate::dashboard::DashboardCache;
+use crate::http::rate_limit::RateClasses;
 use crate::quoting::gate::CalculationGate;
 use crate::rates::book::RateBook;
 use crate::runtime::Runtime;
@@ -31,16 +34,27 @@ pub struct App {
     /// Recently verified API keys.
     pub auth: AuthCache,
     /// Stored exchange rates, with a short-lived lookup cache.
-    pub rate_book: RateBook,
+    pub rate_book: Arc<RateBook>,
     /// Caps on calculations running at once, global and per organization.
     pub calculations: CalculationGate,
+    /// The queue of activity-log entries (its writer runs in the background).
+    pub activity: ActivityLog,
+    /// Dashboard figures per organization.
+    pub dashboard: DashboardCache,
+    /// Request-rate limits per route class.
+    pub rate_limits: RateClasses,
     /// When the process started, for uptime.
     pub started_at: Instant,
 }
 
+/// Tasks `run` starts next to the HTTP server and stops after it.
+pub struct Background {
+    pub activity_writer: ActivityWriter,
+}
+
 impl App {
     /// Connects the store, applies migrations and starts the runtime.
-    pub async fn start(config: Config) -> anyhow::Result<Self> {
+    pub async fn start(config: Config) -> anyhow::Result<(Self, Background)> {
         let store = connect_store(&config).await?;
         store
             .migrate()
@@ -65,15 +79,35 @@ impl App {
             Duration::from_millis(limits.queue_wait_ms),
             limits.tracked_orgs,
         );
-        Ok(Self {
+        let activity_config = &config.activity;
+        let (activity, activity_writer) = ActivityLog::new(
+            activity_config.queue_capacity,
+            WriterConfig {
+                batch_size: activity_config.batch_size,
+                flush_interval: Duration::from_millis(activity_config.flush_interval_ms),
+                max_backoff: Duration::from_millis(activity_config.max_retry_backoff_ms),
+                shutdown_deadline: Duration::from_millis(config.http.shutdown_grace_ms),
+            },
+            store.clone(),
+        );
+        let dashboard = DashboardCache::new(
+            config.dashboard.cache_entries,
+            Duration::from_secs(config.dashboard.cache_ttl_s),
+        );
+        let rate_limits = RateClasses::new(&config.rate_limits);
+        let app = Self {
             config,
             store,
             runtime: Arc::new(runtime),
             auth,
-            rate_book,
+            rate_book: Arc::new(rate_book),
             calculations,
+            activity,
+            dashboard,
+            rate_limits,
             started_at: Instant::now(),
-        })
+        };
+        Ok((app, Background { activity_writer }))
     }
 }
 

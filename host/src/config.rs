@@ -72,10 +72,10 @@ impl Config {
         if let Some(file) = file {
             figment = figment.merge(Toml::file_exact(file));
         }
-        // QUOTE_LOG (the log filter) and QUOTE_CONFIG (this file's path) are not settings.
         let environment = Env::prefixed("QUOTE_")
             .split("__")
-            .ignore(&["LOG", "CONFIG"]);
+            .filter(|key| is_setting(key.as_str()));
+        warn_about_unknown_variables();
         let config: Config = figment.merge(environment).extract()?;
         Ok(config.resolved())
     }
@@ -90,6 +90,52 @@ impl Config {
             self.runtime.artifact_dir = Some(self.data_dir.join("plugin-cache"));
         }
         self
+    }
+}
+
+/// The sections and top-level settings `QUOTE_*` variables may set.
+const TOP_LEVEL_KEYS: &[&str] = &[
+    "listen",
+    "data_dir",
+    "database",
+    "http",
+    "runtime",
+    "calculations",
+    "rate_limits",
+    "activity",
+    "dashboard",
+    "auth",
+    "exchange_rates",
+    "bootstrap",
+];
+
+/// `QUOTE_DATABASE__URL` is a setting; `QUOTE_LOG`, `QUOTE_CONFIG` or a test's
+/// `QUOTE_TEST_POSTGRES_URL` are not.
+fn is_setting(key: &str) -> bool {
+    // figment may hand the key over already split ("database.url") or not ("DATABASE__URL").
+    let first = key.split("__").next().unwrap_or(key);
+    let first = first
+        .split('.')
+        .next()
+        .unwrap_or(first)
+        .to_ascii_lowercase();
+    TOP_LEVEL_KEYS.contains(&first.as_str())
+}
+
+/// Variables that look like settings but are not (a typo) are worth a warning.
+fn warn_about_unknown_variables() {
+    const NOT_SETTINGS: &[&str] = &["LOG", "CONFIG"];
+    for (name, _) in std::env::vars_os() {
+        let Some(name) = name.to_str() else { continue };
+        let Some(key) = name.strip_prefix("QUOTE_") else {
+            continue;
+        };
+        if !is_setting(key) && !NOT_SETTINGS.contains(&key) && !key.starts_with("TEST_") {
+            tracing::warn!(
+                variable = name,
+                "ignoring an environment variable that is not a quote-host setting"
+            );
+        }
     }
 }
 
@@ -355,6 +401,15 @@ impl Default for BootstrapConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_known_sections_come_from_the_environment() {
+        assert!(is_setting("DATABASE__URL"));
+        assert!(is_setting("database.url"));
+        assert!(is_setting("LISTEN"));
+        assert!(!is_setting("TEST_POSTGRES_URL"));
+        assert!(!is_setting("LOG"));
+    }
 
     #[test]
     fn passwords_are_masked() {

@@ -93,6 +93,11 @@ async fn create_api_key(
     }
     let generated = generate_key(caller.organization.id, name, request.role);
     let key = state.store.create_api_key(generated.new_key).await?;
+    let metadata = serde_json::json!({"name": key.name, "role": key.role, "prefix": key.prefix});
+    let key_id = Some(key.id.to_string());
+    state
+        .activity
+        .caller_did(&caller, "api_key.create", "api_key", key_id, metadata);
     let created = CreatedKey {
         key: (&key).into(),
         key_secret: generated.secret,
@@ -153,5 +158,13 @@ async fn revoke_api_key(
     }
     state.store.revoke_api_key(organization, id).await?;
     state.auth.forget(id).await;
+    let metadata = serde_json::json!({"prefix": target.prefix});
+    state.activity.caller_did(
+        &caller,
+        "api_key.revoke",
+        "api_key",
+        Some(id.to_string()),
+        metadata,
+    );
     Ok(StatusCode::NO_CONTENT)
 }

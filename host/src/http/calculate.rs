@@ -61,15 +61,23 @@ async fn calculate_quote(
     Auth(caller): Auth,
     AppJson(input): AppJson<CalculationInput>,
 ) -> ApiResult<Json<Calculation>> {
-    let priced = state
-        .price(
-            caller.organization.id,
-            input,
-            chrono::Utc::now().date_naive(),
-        )
-        .await
-        .map_err(|error| pricing_error(error, &caller))?;
-    Ok(Json(priced.into()))
+    let today = chrono::Utc::now().date_naive();
+    let priced = state.price(caller.organization.id, input, today).await;
+    let metadata = match &priced {
+        Ok(priced) => json!({
+            "outcome": "success", "plugin": priced.plugin, "fuel_used": priced.report.fuel_used,
+            "items": priced.request.items.len(), "total": priced.result.total,
+        }),
+        Err(error) => json!({"outcome": "failed", "error": error.to_string()}),
+    };
+    state
+        .activity
+        .caller_did(&caller, "quote.calculate", "quote", None, metadata);
+    Ok(Json(
+        priced
+            .map_err(|error| pricing_error(error, &caller))?
+            .into(),
+    ))
 }
 
 /// Seconds a client should wait before retrying when every slot is busy.

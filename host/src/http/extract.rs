@@ -130,6 +130,21 @@ fn unauthorized(code: &'static str, message: &str) -> ApiError {
     ApiError::new(StatusCode::UNAUTHORIZED, code, message)
 }
 
+/// Middleware: identifies the caller before routing, so rate limits can count per API
+/// key. A missing or bad key is left for the handler's [`Auth`] to answer.
+pub async fn identify_caller(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    mut request: Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let (mut parts, body) = request.into_parts();
+    if parts.headers.contains_key(AUTHORIZATION) {
+        let _ = Auth::from_request_parts(&mut parts, &state).await;
+    }
+    request = Request::from_parts(parts, body);
+    next.run(request).await
+}
+
 /// A caller with the admin role; a member gets 403.
 pub struct Admin(pub Arc<Caller>);
 

@@ -1,16 +1,21 @@
 //! The HTTP API: one module per resource; this file merges their routers and adds the
-//! layers (request id, tracing, body limit, panic guard) in one visible place.
+//! layers (request id, tracing, panic guard, body limit, caller identification, rate
+//! limits per route class, metrics) in one visible place.
 
+mod activity;
 mod api_keys;
 mod calculate;
+mod dashboard;
 pub mod error;
 mod export;
 mod extract;
 mod health;
 mod me;
+pub mod metrics;
 mod plugins;
 mod quote_actions;
 mod quotes;
+pub mod rate_limit;
 
 use crate::app::AppState;
 use axum::Router;
@@ -18,6 +23,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
 use error::ApiError;
+use rate_limit::RateClass;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
@@ -37,7 +43,8 @@ pub const REQUEST_ID: &str = "x-request-id";
         (name = "keys", description = "Who you are and your organization's API keys"),
         (name = "plugins", description = "Your pricing rule sets"),
         (name = "quotes", description = "Price, store, list, export and verify quotes"),
-        (name = "operations", description = "Health, metrics, documentation"),
+        (name = "exchange-rates", description = "Central Bank of Russia rates used for pricing"),
+        (name = "operations", description = "Health, metrics, activity"),
     )
 )]
 struct ApiDoc;
@@ -55,21 +62,35 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
-/// The documented routes and the OpenAPI document describing them.
+/// The documented routes, each in its rate class, and the OpenAPI document.
 fn documented_routes(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    let upload_limit = DefaultBodyLimit::max(state.config.http.max_upload_bytes);
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .merge(health::routes())
+    let classes = &state.rate_limits;
+    let limited =
+        |routes: OpenApiRouter<AppState>, class: &RateClass| match state.config.rate_limits.enabled
+        {
+            true => routes.layer(class.layer()),
+            false => routes,
+        };
+    let default = OpenApiRouter::new()
         .merge(health::detailed_routes())
         .merge(me::routes())
         .merge(api_keys::routes())
         .merge(plugins::routes())
-        .merge(plugins::upload_routes().layer(upload_limit))
+        .merge(quotes::routes())
+        .merge(dashboard::routes())
+        .merge(activity::routes());
+    let calculate = OpenApiRouter::new()
         .merge(calculate::routes())
         .merge(quotes::pricing_routes())
-        .merge(quote_actions::routes())
-        .merge(quotes::routes())
-        .merge(export::routes())
+        .merge(quote_actions::routes());
+    let upload =
+        plugins::upload_routes().layer(DefaultBodyLimit::max(state.config.http.max_upload_bytes));
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(health::routes())
+        .merge(limited(default, &classes.default))
+        .merge(limited(calculate, &classes.calculate))
+        .merge(limited(upload, &classes.upload))
+        .merge(limited(export::routes(), &classes.export))
         .split_for_parts()
 }
 
@@ -79,6 +100,7 @@ pub fn app(state: AppState) -> Router {
     let openapi_json = serde_json::to_string(&openapi).expect("the OpenAPI document serializes");
     let request_id = HeaderName::from_static(REQUEST_ID);
     routes
+        .route("/metrics", axum::routing::get(metrics::get_metrics))
         .route(
             "/api/openapi.json",
             axum::routing::get(move || async move {
@@ -86,8 +108,13 @@ pub fn app(state: AppState) -> Router {
             }),
         )
         .merge(utoipa_scalar::Scalar::with_url("/api/docs", openapi))
+        .route_layer(axum::middleware::from_fn(metrics::track_requests))
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            extract::identify_caller,
+        ))
         .layer(DefaultBodyLimit::max(state.config.http.max_body_bytes))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))

@@ -171,6 +171,13 @@ async fn upload_plugin(
         uploaded_by: Some(caller.key.id),
     };
     let (version, created) = state.store.add_plugin_version(upload).await?;
+    let metadata = serde_json::json!({
+        "version": version.version, "sha256": version.sha256, "new_version": created,
+    });
+    let name = Some(version.plugin_name.clone());
+    state
+        .activity
+        .caller_did(&caller, "plugin.upload", "plugin", name, metadata);
     let status = if created {
         StatusCode::CREATED
     } else {
@@ -297,6 +304,10 @@ async fn activate_plugin(
             other => other.into(),
         })?;
     warm_up(&state, organization, &version);
+    let metadata = serde_json::json!({"version": version.version, "sha256": version.sha256});
+    state
+        .activity
+        .caller_did(&caller, "plugin.activate", "plugin", Some(name), metadata);
     Ok(Json(PluginVersionView::try_from(&version)?))
 }
 
@@ -341,7 +352,17 @@ async fn delete_plugin_version(
         .delete_plugin_version(caller.organization.id, &name, version)
         .await
     {
-        Ok(()) => Ok(StatusCode::NO_CONTENT),
+        Ok(()) => {
+            let metadata = serde_json::json!({"version": version});
+            state.activity.caller_did(
+                &caller,
+                "plugin.delete_version",
+                "plugin",
+                Some(name),
+                metadata,
+            );
+            Ok(StatusCode::NO_CONTENT)
+        }
         Err(StoreError::NotFound) => Err(ApiError::not_found(
             "plugin_version_not_found",
             format!("plugin '{name}' has no version {version} in your organization"),

@@ -87,7 +87,18 @@ async fn recalculate_quote(
         .save_quote_revision(organization, id, quote.revision, pricing_record(&priced)?)
         .await
     {
-        Ok(quote) => Ok(Json(QuoteView::full(quote))),
+        Ok(quote) => {
+            state.dashboard.invalidate(organization).await;
+            let metadata = serde_json::json!({
+                "revision": quote.revision, "total": quote.total,
+                "plugin": format!("{}@{}", quote.plugin_name, quote.plugin_version),
+            });
+            let quote_id = Some(id.to_string());
+            state
+                .activity
+                .caller_did(&caller, "quote.recalculate", "quote", quote_id, metadata);
+            Ok(Json(QuoteView::full(quote)))
+        }
         Err(StoreError::Conflict(_)) => Err(ApiError::conflict(
             "quote_changed",
             "the quote changed while it was being recalculated; read it again and retry",
@@ -136,6 +147,15 @@ async fn verify_quote(
     let recomputed = serde_json::to_value(&priced.result).map_err(ApiError::internal)?;
     let (differences, differences_truncated) =
         differences(&quote.result, &recomputed, MAX_DIFFERENCES);
+    let metadata =
+        serde_json::json!({"identical": differences.is_empty(), "plugin": priced.plugin});
+    state.activity.caller_did(
+        &caller,
+        "quote.verify",
+        "quote",
+        Some(id.to_string()),
+        metadata,
+    );
     Ok(Json(Verification {
         identical: differences.is_empty() && !differences_truncated,
         plugin: priced.plugin,

@@ -238,6 +238,15 @@ async fn create_quote(
         pricing: pricing_record(&priced)?,
     };
     let quote = state.store.create_quote(new_quote).await?;
+    state.dashboard.invalidate(organization).await;
+    let metadata = serde_json::json!({
+        "number": quote.number, "total": quote.total, "currency": quote.currency,
+        "plugin": format!("{}@{}", quote.plugin_name, quote.plugin_version),
+    });
+    let quote_id = Some(quote.id.to_string());
+    state
+        .activity
+        .caller_did(&caller, "quote.create", "quote", quote_id, metadata);
     Ok((StatusCode::CREATED, Json(QuoteView::full(quote))))
 }
 
@@ -329,12 +338,23 @@ async fn update_quote(
         }),
         None => None,
     };
+    let metadata = serde_json::json!({
+        "status": status.map(|change| serde_json::json!({"from": change.from, "to": change.to})),
+        "title_changed": patch.title.is_some(),
+    });
     let update = QuoteUpdate {
         title: patch.title,
         status,
     };
     match state.store.update_quote(organization, id, update).await {
-        Ok(quote) => Ok(Json(QuoteView::full(quote))),
+        Ok(quote) => {
+            state.dashboard.invalidate(organization).await;
+            let quote_id = Some(id.to_string());
+            state
+                .activity
+                .caller_did(&caller, "quote.update", "quote", quote_id, metadata);
+            Ok(Json(QuoteView::full(quote)))
+        }
         Err(StoreError::NotFound) => Err(quote_not_found(id)),
         Err(StoreError::Conflict(_)) => Err(ApiError::conflict(
             "status_changed",
@@ -353,7 +373,18 @@ async fn delete_quote(
     Path(id): Path<Uuid>,
 ) -> ApiResult<StatusCode> {
     match state.store.delete_quote(caller.organization.id, id).await {
-        Ok(()) => Ok(StatusCode::NO_CONTENT),
+        Ok(()) => {
+            state.dashboard.invalidate(caller.organization.id).await;
+            let quote_id = Some(id.to_string());
+            state.activity.caller_did(
+                &caller,
+                "quote.delete",
+                "quote",
+                quote_id,
+                serde_json::json!({}),
+            );
+            Ok(StatusCode::NO_CONTENT)
+        }
         Err(StoreError::NotFound) => Err(quote_not_found(id)),
         Err(error) => Err(error.into()),
     }

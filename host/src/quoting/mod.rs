@@ -55,6 +55,18 @@ pub enum PricingError {
     Store(#[from] StoreError),
 }
 
+/// Calculation counts, durations and fuel by outcome (`success` or the error code).
+fn record_calculation(called: &Result<crate::runtime::Outcome<QuoteResult>, CallFailure>) {
+    let (outcome, report) = match called {
+        Ok(outcome) => ("success", &outcome.report),
+        Err(failure) => (failure.error.code(), &failure.report),
+    };
+    metrics::counter!("calculations_total", "outcome" => outcome).increment(1);
+    metrics::histogram!("calculation_duration_seconds", "outcome" => outcome)
+        .record(report.duration.as_secs_f64());
+    metrics::histogram!("calculation_fuel", "outcome" => outcome).record(report.fuel_used as f64);
+}
+
 impl App {
     /// The version a calculation uses: `plugin` ("name" or "name@version"), or the
     /// organization's most recently activated plugin.
@@ -185,11 +197,9 @@ impl App {
             .await
             .map_err(PricingError::Load)?;
         let limits = self.runtime.config().calculation_limits();
-        let outcome = self
-            .runtime
-            .calculate(&plugin, &request, &limits)
-            .await
-            .map_err(PricingError::Call)?;
+        let called = self.runtime.calculate(&plugin, &request, &limits).await;
+        record_calculation(&called);
+        let outcome = called.map_err(PricingError::Call)?;
         Ok(Priced {
             request,
             result: outcome.value,

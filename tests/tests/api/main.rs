@@ -2,11 +2,13 @@
 
 mod basics;
 mod bootstrap;
+mod export;
 mod isolation;
 mod keys;
 mod limits;
 mod plugins;
 mod quotes;
+mod sandbox;
 
 use quote_tests::{Client, TestServer};
 use std::process::Command;

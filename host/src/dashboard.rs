@@ -1,0 +1,99 @@
+//! Dashboard figures per organization: computed from the store, cached (bounded,
+//! with a TTL) and dropped when that organization's quotes change.
+
+use crate::store::{QuoteStats, StatsWindow, Store, StoreError};
+use chrono::{DateTime, Datelike, Months, NaiveDate, TimeZone, Utc};
+use std::sync::Arc;
+use std::time::Duration;
+use uuid::Uuid;
+
+/// Stats and when they were computed.
+#[derive(Clone)]
+pub struct CachedStats {
+    pub stats: Arc<QuoteStats>,
+    pub computed_at: DateTime<Utc>,
+}
+
+/// Most recent quotes shown.
+pub const RECENT_QUOTES: u32 = 5;
+
+pub struct DashboardCache {
+    cache: moka::future::Cache<Uuid, CachedStats>,
+}
+
+impl DashboardCache {
+    pub fn new(entries: u64, ttl: Duration) -> Self {
+        Self {
+            cache: moka::future::Cache::builder()
+                .max_capacity(entries)
+                .time_to_live(ttl)
+                .build(),
+        }
+    }
+
+    /// The organization's stats, from the cache when fresh. The bool says whether it was a hit.
+    pub async fn stats(
+        &self,
+        store: &dyn Store,
+        organization: Uuid,
+    ) -> Result<(CachedStats, bool), StoreError> {
+        if let Some(cached) = self.cache.get(&organization).await {
+            metrics::counter!("dashboard_cache_requests_total", "result" => "hit").increment(1);
+            return Ok((cached, true));
+        }
+        metrics::counter!("dashboard_cache_requests_total", "result" => "miss").increment(1);
+        let now = Utc::now();
+        let stats = store.quote_stats(organization, month_window(now)).await?;
+        let cached = CachedStats {
+            stats: Arc::new(stats),
+            computed_at: now,
+        };
+        self.cache.insert(organization, cached.clone()).await;
+        Ok((cached, false))
+    }
+
+    /// Drops an organization's stats: its quotes changed.
+    pub async fn invalidate(&self, organization: Uuid) {
+        self.cache.invalidate(&organization).await;
+    }
+
+    pub fn entry_count(&self) -> u64 {
+        self.cache.entry_count()
+    }
+}
+
+/// The previous, current and next month starts (UTC) around `now`.
+pub fn month_window(now: DateTime<Utc>) -> StatsWindow {
+    let first =
+        NaiveDate::from_ymd_opt(now.year(), now.month(), 1).expect("the first of a month exists");
+    let at_midnight =
+        |date: NaiveDate| Utc.from_utc_datetime(&date.and_hms_opt(0, 0, 0).expect("midnight"));
+    StatsWindow {
+        prev_month_start: at_midnight(first - Months::new(1)),
+        month_start: at_midnight(first),
+        next_month_start: at_midnight(first + Months::new(1)),
+        recent: RECENT_QUOTES,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn month_window_spans_the_previous_and_current_month() {
+        let window = month_window(Utc.with_ymd_and_hms(2026, 1, 15, 12, 0, 0).unwrap());
+        assert_eq!(
+            window.prev_month_start,
+            Utc.with_ymd_and_hms(2025, 12, 1, 0, 0, 0).unwrap()
+        );
+        assert_eq!(
+            window.month_start,
+            Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap()
+        );
+        assert_eq!(
+            window.next_month_start,
+            Utc.with_ymd_and_hms(2026, 2, 1, 0, 0, 0).unwrap()
+        );
+    }
+}

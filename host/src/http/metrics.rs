@@ -1,0 +1,88 @@
+//! Prometheus metrics: the process-wide recorder, per-route request counts and
+//! latencies, and `GET /metrics` with gauges sampled at scrape time.
+
+use crate::app::AppState;
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use std::sync::OnceLock;
+use std::time::Instant;
+
+/// Latency buckets in seconds: from a cached lookup to a calculation at its time limit.
+const SECONDS_BUCKETS: &[f64] = &[
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+    60.0,
+];
+/// Fuel buckets: from a trivial rule set to the default budget of 10^10.
+const FUEL_BUCKETS: &[f64] = &[1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10];
+
+/// The process-wide recorder, installed on first use. One server per process is the
+/// normal case; servers started in one test process share it.
+pub fn recorder() -> &'static PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE.get_or_init(|| {
+        let recorder = PrometheusBuilder::new()
+            .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), SECONDS_BUCKETS)
+            .and_then(|builder| {
+                builder.set_buckets_for_metric(Matcher::Suffix("_fuel".into()), FUEL_BUCKETS)
+            })
+            .expect("bucket lists are not empty")
+            .build_recorder();
+        let handle = recorder.handle();
+        // Another recorder may already be installed (a host embedding this library);
+        // our handle then renders only what it recorded, which is nothing: say so.
+        if metrics::set_global_recorder(recorder).is_err() {
+            tracing::warn!("a metrics recorder was already installed; /metrics will be empty");
+        }
+        handle
+    })
+}
+
+/// Counts every routed request by route template, method and status, and times it.
+pub async fn track_requests(request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", MatchedPath::as_str)
+        .to_string();
+    let method = request.method().to_string();
+    let response = next.run(request).await;
+    let status = response.status().as_u16().to_string();
+    metrics::counter!("http_requests_total", "route" => route.clone(), "method" => method.clone(), "status" => status)
+        .increment(1);
+    metrics::histogram!("http_request_duration_seconds", "route" => route, "method" => method)
+        .record(started.elapsed().as_secs_f64());
+    response
+}
+
+/// `GET /metrics`: Prometheus text format.
+pub async fn get_metrics(State(state): State<AppState>) -> Response {
+    sample_gauges(&state).await;
+    let handle = recorder();
+    handle.run_upkeep();
+    (
+        [("content-type", "text/plain; version=0.0.4")],
+        handle.render(),
+    )
+        .into_response()
+}
+
+async fn sample_gauges(state: &AppState) {
+    let plugins = state.runtime.cache_stats().await;
+    metrics::gauge!("plugin_cache_entries").set(plugins.entries as f64);
+    metrics::gauge!("plugin_cache_memory_hits").set(plugins.memory_hits as f64);
+    metrics::gauge!("plugin_cache_memory_misses").set(plugins.memory_misses as f64);
+    metrics::gauge!("plugin_cache_disk_hits").set(plugins.disk_hits as f64);
+    metrics::gauge!("plugin_compiles").set(plugins.compiles as f64);
+    metrics::gauge!("dashboard_cache_entries").set(state.dashboard.entry_count() as f64);
+    metrics::gauge!("auth_cache_entries").set(state.auth.entry_count() as f64);
+    metrics::gauge!("rate_cache_entries").set(state.rate_book.entry_count() as f64);
+    metrics::gauge!("activity_queue_depth").set(state.activity.depth() as f64);
+    metrics::gauge!("activity_queue_capacity").set(state.activity.capacity() as f64);
+    metrics::gauge!("calculations_in_flight").set(state.calculations.in_flight() as f64);
+    let pool = state.store.pool_state();
+    metrics::gauge!("database_pool_connections").set(f64::from(pool.size));
+    metrics::gauge!("database_pool_idle").set(f64::from(pool.idle));
+}

@@ -1,0 +1,189 @@
+//! Rate limits per route class (tower_governor), keyed by API key, or by client address
+//! for requests without a valid key. Over the limit: 429 in the common error shape with
+//! `Retry-After`; every answer carries `x-ratelimit-limit` and `x-ratelimit-remaining`.
+//! Limits are per host (each replica counts on its own).
+
+use super::error::ApiError;
+use crate::auth::Caller;
+use crate::config::RateLimitConfig;
+use axum::body::Body;
+use axum::http::{HeaderValue, Request, Response, StatusCode, header};
+use axum::response::IntoResponse;
+use governor::middleware::StateInformationMiddleware;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+use tower_governor::GovernorError;
+use tower_governor::governor::GovernorConfigBuilder;
+use tower_governor::key_extractor::KeyExtractor;
+use uuid::Uuid;
+
+/// Who a request is counted against.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum RateKey {
+    ApiKey(Uuid),
+    /// An IPv4 address, or the /64 network of an IPv6 one.
+    Address(IpAddr),
+    /// Every address once too many are tracked: unauthenticated floods share one bucket.
+    Overflow,
+}
+
+type Limiter = tower_governor::governor::SharedRateLimiter<RateKey, StateInformationMiddleware>;
+
+#[derive(Clone)]
+pub struct ClientKey {
+    limiter: Arc<OnceLock<Limiter>>,
+    max_tracked: usize,
+}
+
+impl KeyExtractor for ClientKey {
+    type Key = RateKey;
+
+    fn extract<T>(&self, request: &Request<T>) -> Result<RateKey, GovernorError> {
+        if let Some(caller) = request.extensions().get::<Arc<Caller>>() {
+            return Ok(RateKey::ApiKey(caller.key.id));
+        }
+        if self
+            .limiter
+            .get()
+            .is_some_and(|limiter| limiter.len() >= self.max_tracked)
+        {
+            return Ok(RateKey::Overflow);
+        }
+        let address = request
+            .extensions()
+            .get::<axum::extract::ConnectInfo<SocketAddr>>()
+            .map(|info| info.0.ip())
+            .ok_or(GovernorError::UnableToExtractKey)?;
+        Ok(RateKey::Address(network_of(address)))
+    }
+}
+
+fn network_of(address: IpAddr) -> IpAddr {
+    match address {
+        IpAddr::V6(v6) => {
+            let segments = v6.segments();
+            IpAddr::from([
+                segments[0],
+                segments[1],
+                segments[2],
+                segments[3],
+                0,
+                0,
+                0,
+                0,
+            ])
+        }
+        v4 => v4,
+    }
+}
+
+/// A route class's limit and the layer enforcing it.
+pub struct RateClass {
+    pub name: &'static str,
+    pub limiter: Limiter,
+    layer: tower_governor::GovernorLayer<ClientKey, StateInformationMiddleware, Body>,
+}
+
+impl RateClass {
+    /// `per_minute` requests a minute, all of them usable as a burst.
+    pub fn new(name: &'static str, per_minute: u32, config: &RateLimitConfig) -> Self {
+        let per_minute = per_minute.max(1);
+        let slot = Arc::new(OnceLock::new());
+        let extractor = ClientKey {
+            limiter: slot.clone(),
+            max_tracked: config.max_tracked_keys,
+        };
+        let governor = GovernorConfigBuilder::default()
+            .period(Duration::from_secs(60) / per_minute)
+            .burst_size(per_minute)
+            .key_extractor(extractor)
+            .use_headers()
+            .finish()
+            .expect("period and burst are positive");
+        let limiter = governor.limiter().clone();
+        let _ = slot.set(limiter.clone());
+        let layer = tower_governor::GovernorLayer::new(governor)
+            .error_handler(move |error| rejection(name, error));
+        Self {
+            name,
+            limiter,
+            layer,
+        }
+    }
+
+    pub fn layer(
+        &self,
+    ) -> tower_governor::GovernorLayer<ClientKey, StateInformationMiddleware, Body> {
+        self.layer.clone()
+    }
+
+    /// Forgets keys whose bucket is full again (idle for a minute): bounds the map.
+    pub fn prune(&self) {
+        self.limiter.retain_recent();
+        self.limiter.shrink_to_fit();
+        metrics::gauge!("rate_limit_tracked_keys", "class" => self.name)
+            .set(self.limiter.len() as f64);
+    }
+}
+
+fn rejection(class: &'static str, error: GovernorError) -> Response<Body> {
+    match error {
+        GovernorError::TooManyRequests { wait_time, headers } => {
+            metrics::counter!("rate_limit_rejections_total", "class" => class).increment(1);
+            // tower_governor rounds the wait down to whole seconds; a client that waits
+            // that long may still be early, so round up instead.
+            let retry_after = wait_time + 1;
+            let mut response = ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                format!("too many {class} requests; retry in {retry_after} s"),
+            )
+            .into_response();
+            if let Some(headers) = headers {
+                response.headers_mut().extend(headers);
+            }
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+            response
+                .headers_mut()
+                .insert("x-ratelimit-after", HeaderValue::from(retry_after));
+            response
+        }
+        GovernorError::UnableToExtractKey => {
+            ApiError::internal("rate limiting could not identify the client").into_response()
+        }
+        GovernorError::Other { code, msg, .. } => ApiError::new(
+            code,
+            "rate_limited",
+            msg.unwrap_or_else(|| "rate limited".into()),
+        )
+        .into_response(),
+    }
+}
+
+/// The four route classes of the API.
+pub struct RateClasses {
+    pub default: RateClass,
+    pub calculate: RateClass,
+    pub upload: RateClass,
+    pub export: RateClass,
+}
+
+impl RateClasses {
+    pub fn new(config: &RateLimitConfig) -> Self {
+        Self {
+            default: RateClass::new("default", config.default_per_minute, config),
+            calculate: RateClass::new("calculate", config.calculate_per_minute, config),
+            upload: RateClass::new("upload", config.upload_per_minute, config),
+            export: RateClass::new("export", config.export_per_minute, config),
+        }
+    }
+
+    pub fn prune(&self) {
+        for class in [&self.default, &self.calculate, &self.upload, &self.export] {
+            class.prune();
+        }
+    }
+}

@@ -1,0 +1,14 @@
+//! Background jobs: the daily exchange-rate fetch and the cron scheduler that runs it.
+//!
+//! - [`exchange_rates`]: [`ExchangeRateJob`], one run = take the job lock, fetch the
+//!   central bank's table, store it, record the run; also what `POST
+//!   /api/exchange-rates/refresh` calls.
+//! - [`scheduler`]: [`Schedule`] (cron expression + IANA time zone) and
+//!   [`RateScheduler`], the tokio-cron-scheduler wrapper that fires the job and stops
+//!   on [`RateScheduler::shutdown`].
+
+pub mod exchange_rates;
+pub mod scheduler;
+
+pub use exchange_rates::{ExchangeRateJob, JOB_NAME, RunOutcome, RunRequest, Trigger};
+pub use scheduler::{RateScheduler, Schedule, ScheduleError};

@@ -1,0 +1,380 @@
+//! Cron scheduling of the exchange-rate job on tokio-cron-scheduler.
+//!
+//! [`Schedule`] is the validated configuration (a cron expression with seconds, e.g.
+//! `0 0 10 * * *`, and an IANA time zone); an invalid one is an error at start, not a
+//! job that silently never runs. [`RateScheduler::start`] registers the job and starts
+//! ticking; [`RateScheduler::shutdown`] stops it.
+//!
+//! Every run goes through [`ExchangeRateJob::execute`], which catches panics and records
+//! errors, so a bad run never stops the schedule. Runs are tracked here because
+//! tokio-cron-scheduler only stops *ticking* on shutdown and does not wait for (or
+//! cancel) runs it has spawned: after `shutdown` begins no run starts, the ones in
+//! flight get a grace period, then their fetch is cancelled (recorded `failed`, lock
+//! released).
+//!
+//! Time zones with daylight saving: tokio-cron-scheduler 0.15 computes a job's next
+//! ticks with the UTC offset it had when the job was registered. When a run finds that
+//! the zone's offset has changed, it registers the job again with the current offset;
+//! the one run that fired at the shifted time is harmless, since a scheduled run is
+//! skipped when rates were fetched since the schedule's last (correctly computed) time.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use chrono::{DateTime, Offset, TimeZone, Utc};
+use chrono_tz::Tz;
+use croner::Cron;
+use croner::parser::{CronParser, Seconds};
+use futures::FutureExt;
+use tokio::sync::watch;
+use tokio_cron_scheduler::{Job, JobScheduler};
+use uuid::Uuid;
+
+use crate::jobs::exchange_rates::{ExchangeRateJob, RunRequest, Trigger};
+
+/// When the job runs: a cron expression evaluated in a time zone.
+#[derive(Debug, Clone)]
+pub struct Schedule {
+    expression: String,
+    zone: Tz,
+    cron: Cron,
+}
+
+/// A schedule that cannot be used, or a scheduler that cannot start.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ScheduleError {
+    /// Not a cron expression with seconds.
+    #[error(
+        "invalid exchange-rate schedule {expression:?}: {reason} (expected six fields with seconds, e.g. \"0 0 10 * * *\")"
+    )]
+    Cron {
+        /// The configured expression.
+        expression: String,
+        /// The parser's complaint.
+        reason: String,
+    },
+    /// Not an IANA time zone name.
+    #[error("unknown exchange-rate time zone {0:?} (expected an IANA name such as \"Europe/Moscow\")")]
+    TimeZone(String),
+    /// A valid expression that matches no future time (e.g. February 30th).
+    #[error("the exchange-rate schedule {0:?} never fires")]
+    NeverFires(String),
+    /// tokio-cron-scheduler refused to create, register or start the job.
+    #[error("cannot start the exchange-rate scheduler: {0}")]
+    Scheduler(String),
+}
+
+impl Schedule {
+    /// Validates `expression` (six fields, seconds first; day of month and day of week
+    /// must both match, as tokio-cron-scheduler reads them) and `time_zone`.
+    pub fn parse(expression: &str, time_zone: &str) -> Result<Self, ScheduleError> {
+        let zone: Tz = time_zone
+            .trim()
+            .parse()
+            .map_err(|_| ScheduleError::TimeZone(time_zone.to_owned()))?;
+        let expression = expression.trim();
+        let cron = CronParser::builder()
+            .seconds(Seconds::Required)
+            .dom_and_dow(true)
+            .build()
+            .parse(expression)
+            .map_err(|error| ScheduleError::Cron {
+                expression: expression.to_owned(),
+                reason: error.to_string(),
+            })?;
+        let schedule = Self {
+            expression: expression.to_owned(),
+            zone,
+            cron,
+        };
+        if schedule.next_after(Utc::now()).is_none() {
+            return Err(ScheduleError::NeverFires(schedule.expression));
+        }
+        Ok(schedule)
+    }
+
+    /// The cron expression.
+    pub fn expression(&self) -> &str {
+        &self.expression
+    }
+
+    /// The time zone it is evaluated in.
+    pub fn time_zone(&self) -> Tz {
+        self.zone
+    }
+
+    /// The latest time the schedule fires at or before `now`.
+    pub fn last_at_or_before(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let local = now.with_timezone(&self.zone);
+        let last = self.cron.find_previous_occurrence(&local, true).ok()?;
+        Some(last.with_timezone(&Utc))
+    }
+
+    /// The first time the schedule fires after `now`.
+    pub fn next_after(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let local = now.with_timezone(&self.zone);
+        let next = self.cron.find_next_occurrence(&local, false).ok()?;
+        Some(next.with_timezone(&Utc))
+    }
+
+    /// Seconds the zone is ahead of UTC at `at`.
+    fn utc_offset_at(&self, at: DateTime<Utc>) -> i32 {
+        self.zone
+            .offset_from_utc_datetime(&at.naive_utc())
+            .fix()
+            .local_minus_utc()
+    }
+}
+
+/// The running schedule of the exchange-rate job. Stop it with
+/// [`shutdown`](Self::shutdown); dropping it only refuses further runs.
+pub struct RateScheduler {
+    scheduler: JobScheduler,
+    shared: Arc<Shared>,
+}
+
+/// What the cron callback needs.
+struct Shared {
+    job: Arc<ExchangeRateJob>,
+    schedule: Schedule,
+    tracker: Arc<Tracker>,
+    registration: Mutex<Registration>,
+}
+
+/// The tokio-cron-scheduler job currently registered, and the offset it froze.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Registration {
+    job_id: Uuid,
+    offset: i32,
+}
+
+impl RateScheduler {
+    /// Registers `job` on `schedule` and starts ticking. With `fetch_on_start`, also
+    /// runs [`ExchangeRateJob::fetch_if_stale`] once in the background (a tracked run,
+    /// so `shutdown` waits for or cancels it like a scheduled one).
+    pub async fn start(
+        job: Arc<ExchangeRateJob>,
+        schedule: Schedule,
+        fetch_on_start: bool,
+    ) -> Result<Self, ScheduleError> {
+        let scheduler = JobScheduler::new().await.map_err(scheduler_error)?;
+        let shared = Arc::new(Shared {
+            job,
+            schedule,
+            tracker: Arc::new(Tracker::default()),
+            registration: Mutex::new(Registration {
+                job_id: Uuid::nil(),
+                offset: 0,
+            }),
+        });
+        let registration = shared.register(&scheduler).await?;
+        *shared.registration() = registration;
+        scheduler.start().await.map_err(scheduler_error)?;
+        if fetch_on_start && let Some(ticket) = shared.tracker.admit() {
+            let shared = shared.clone();
+            tokio::spawn(async move {
+                let _ticket = ticket;
+                let stop = shared.tracker.cancelled();
+                let check = shared.job.fetch_if_stale_until(Utc::now(), &shared.schedule, stop);
+                if let Err(panic) = AssertUnwindSafe(check).catch_unwind().await {
+                    tracing::error!(panic = ?panic, "exchange-rate start-up fetch panicked");
+                }
+            });
+        }
+        let this = Self { scheduler, shared };
+        tracing::info!(
+            schedule = this.shared.schedule.expression(),
+            time_zone = %this.shared.schedule.time_zone(),
+            next_run = ?this.next_run(),
+            "exchange-rate scheduler started"
+        );
+        Ok(this)
+    }
+
+    /// The schedule it runs on.
+    pub fn schedule(&self) -> &Schedule {
+        &self.shared.schedule
+    }
+
+    /// When the job fires next (for health output).
+    pub fn next_run(&self) -> Option<DateTime<Utc>> {
+        self.shared.schedule.next_after(Utc::now())
+    }
+
+    /// Runs started by this scheduler that have not finished.
+    pub fn runs_in_flight(&self) -> usize {
+        self.shared.tracker.state.borrow().in_flight
+    }
+
+    /// Stops the schedule: no run starts from now on; runs in flight get `grace` to
+    /// finish, then their fetch is cancelled (recorded `failed`, lock released) and
+    /// they get `grace` again to record that. Returns once none is left, or after
+    /// that second wait (a run still stuck then is abandoned; its lock goes with its
+    /// connection).
+    pub async fn shutdown(mut self, grace: Duration) {
+        self.shared.tracker.stop();
+        if let Err(error) = self.scheduler.shutdown().await {
+            tracing::warn!(%error, "tokio-cron-scheduler shutdown failed");
+        }
+        if !self.shared.tracker.wait_idle(grace).await {
+            tracing::warn!(?grace, "exchange-rate run still in flight at shutdown: cancelling it");
+            self.shared.tracker.cancel();
+            if !self.shared.tracker.wait_idle(grace).await {
+                tracing::error!(?grace, "exchange-rate run did not stop after cancellation; abandoning it");
+            }
+        }
+        tracing::info!("exchange-rate scheduler stopped");
+    }
+}
+
+impl Drop for RateScheduler {
+    fn drop(&mut self) {
+        // Without `shutdown` the ticker task lives on; make sure it starts nothing.
+        self.shared.tracker.stop();
+        self.shared.tracker.cancel();
+    }
+}
+
+impl Shared {
+    fn registration(&self) -> std::sync::MutexGuard<'_, Registration> {
+        self.registration
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Adds a cron job that calls [`fire`](Self::fire) to `scheduler`.
+    async fn register(self: &Arc<Self>, scheduler: &JobScheduler) -> Result<Registration, ScheduleError> {
+        let shared = Arc::downgrade(self);
+        let offset = self.schedule.utc_offset_at(Utc::now());
+        let job = Job::new_async_tz(self.schedule.expression(), self.schedule.time_zone(), move |job_id, scheduler| {
+            let shared = shared.upgrade();
+            Box::pin(async move {
+                if let Some(shared) = shared {
+                    shared.fire(job_id, scheduler).await;
+                }
+            })
+        })
+        .map_err(scheduler_error)?;
+        let job_id = scheduler.add(job).await.map_err(scheduler_error)?;
+        Ok(Registration { job_id, offset })
+    }
+
+    /// One tick of the schedule.
+    async fn fire(self: Arc<Self>, job_id: Uuid, scheduler: JobScheduler) {
+        let Some(_ticket) = self.tracker.admit() else {
+            tracing::debug!("exchange-rate scheduler is stopping: tick ignored");
+            return;
+        };
+        let now = Utc::now();
+        self.rearm_if_offset_changed(job_id, &scheduler, now).await;
+        let request = RunRequest {
+            unless_fetched_since: Some(self.schedule.last_at_or_before(now).unwrap_or(now)),
+            ..RunRequest::new(Trigger::Schedule)
+        };
+        let run = self.job.execute(request, self.tracker.cancelled());
+        if let Err(panic) = AssertUnwindSafe(run).catch_unwind().await {
+            tracing::error!(panic = ?panic, "exchange-rate run panicked; the schedule goes on");
+        }
+    }
+
+    /// Re-registers the job when the zone's UTC offset differs from the one
+    /// tokio-cron-scheduler froze (daylight saving); see the module docs.
+    async fn rearm_if_offset_changed(self: &Arc<Self>, job_id: Uuid, scheduler: &JobScheduler, now: DateTime<Utc>) {
+        let current = *self.registration();
+        if current.job_id != job_id || current.offset == self.schedule.utc_offset_at(now) {
+            return;
+        }
+        match self.register(scheduler).await {
+            Ok(registration) => {
+                *self.registration() = registration;
+                if let Err(error) = scheduler.remove(&job_id).await {
+                    tracing::warn!(%error, "could not remove the previous exchange-rate cron job");
+                }
+                tracing::info!(
+                    old_offset_s = current.offset,
+                    new_offset_s = registration.offset,
+                    "time zone offset changed: exchange-rate job registered again"
+                );
+            }
+            Err(error) => tracing::warn!(%error, "could not re-register the exchange-rate job"),
+        }
+    }
+}
+
+fn scheduler_error(error: tokio_cron_scheduler::JobSchedulerError) -> ScheduleError {
+    ScheduleError::Scheduler(error.to_string())
+}
+
+/// Runs in flight, and whether new ones may start.
+#[derive(Debug, Clone, Copy, Default)]
+struct RunState {
+    stopped: bool,
+    cancelled: bool,
+    in_flight: usize,
+}
+
+/// Admission and cancellation of runs, on a `watch` channel so that waiting for
+/// "no run in flight" or "cancelled" needs no polling loop.
+struct Tracker {
+    state: watch::Sender<RunState>,
+}
+
+impl Default for Tracker {
+    fn default() -> Self {
+        Self {
+            state: watch::Sender::new(RunState::default()),
+        }
+    }
+}
+
+/// One admitted run; counted until dropped (also when the run panics).
+struct Ticket(Arc<Tracker>);
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        self.0.state.send_modify(|state| state.in_flight -= 1);
+    }
+}
+
+impl Tracker {
+    /// A ticket for a new run, or `None` once stopping.
+    fn admit(self: &Arc<Self>) -> Option<Ticket> {
+        let mut admitted = false;
+        self.state.send_if_modified(|state| {
+            admitted = !state.stopped;
+            if admitted {
+                state.in_flight += 1;
+            }
+            admitted
+        });
+        admitted.then(|| Ticket(self.clone()))
+    }
+
+    fn stop(&self) {
+        self.state.send_if_modified(|state| !std::mem::replace(&mut state.stopped, true));
+    }
+
+    fn cancel(&self) {
+        self.state.send_if_modified(|state| !std::mem::replace(&mut state.cancelled, true));
+    }
+
+    /// Completes when runs are told to stop.
+    fn cancelled(&self) -> impl Future<Output = ()> + Send + 'static {
+        let mut state = self.state.subscribe();
+        async move {
+            let _ = state.wait_for(|state| state.cancelled).await;
+        }
+    }
+
+    /// Whether no run was left in flight within `limit`.
+    async fn wait_idle(&self, limit: Duration) -> bool {
+        let mut state = self.state.subscribe();
+        let idle = async move { state.wait_for(|state| state.in_flight == 0).await.is_ok() };
+        tokio::time::timeout(limit, idle).await.unwrap_or(false)
+    }
+}
+
+#[cfg(test)]
+#[path = "scheduler_tests.rs"]
+mod tests;
