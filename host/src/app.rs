@@ -55,6 +55,8 @@ pub struct Background {
 impl App {
     /// Connects the store, applies migrations and starts the runtime.
     pub async fn start(config: Config) -> anyhow::Result<(Self, Background)> {
+        // Metrics recorded before the recorder exists are lost: install it first.
+        crate::http::metrics::recorder();
         let store = connect_store(&config).await?;
         store
             .migrate()

@@ -7,6 +7,7 @@ use crate::runtime::CacheStats;
 use axum::Json;
 use axum::extract::State;
 use serde::Serialize;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -62,6 +63,26 @@ pub struct DetailedHealth {
     #[schema(value_type = Object)]
     pub plugin_cache: CacheStats,
     pub calculations_in_flight: usize,
+    pub activity: ActivityHealth,
+    pub caches: CacheHealth,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ActivityHealth {
+    /// Entries waiting to be written.
+    pub queue_depth: usize,
+    pub queue_capacity: usize,
+    /// Entries lost because the queue was full (or the database stayed down through shutdown).
+    pub dropped: u64,
+    pub written: u64,
+    pub write_failures: u64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CacheHealth {
+    pub dashboard_entries: u64,
+    pub api_key_entries: u64,
+    pub exchange_rate_entries: u64,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -80,6 +101,7 @@ pub struct DatabaseHealth {
 async fn get_detailed_health(State(state): State<AppState>, _admin: Admin) -> Json<DetailedHealth> {
     let ping = state.store.ping(DATABASE_PING_TIMEOUT).await;
     let pool = state.store.pool_state();
+    let counters = state.activity.counters();
     Json(DetailedHealth {
         status: if ping.is_ok() { "ok" } else { "degraded" },
         version: env!("CARGO_PKG_VERSION"),
@@ -94,5 +116,17 @@ async fn get_detailed_health(State(state): State<AppState>, _admin: Admin) -> Js
         },
         plugin_cache: state.runtime.cache_stats().await,
         calculations_in_flight: state.calculations.in_flight(),
+        activity: ActivityHealth {
+            queue_depth: state.activity.depth(),
+            queue_capacity: state.activity.capacity(),
+            dropped: state.activity.dropped(),
+            written: counters.written.load(Ordering::Relaxed),
+            write_failures: counters.write_failures.load(Ordering::Relaxed),
+        },
+        caches: CacheHealth {
+            dashboard_entries: state.dashboard.entry_count(),
+            api_key_entries: state.auth.entry_count(),
+            exchange_rate_entries: state.rate_book.entry_count(),
+        },
     })
 }

@@ -6,9 +6,11 @@ mod export;
 mod isolation;
 mod keys;
 mod limits;
+mod operations;
 mod plugins;
 mod quotes;
 mod sandbox;
+mod shutdown;
 
 use quote_tests::{Client, TestServer};
 use std::process::Command;
