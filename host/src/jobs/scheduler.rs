@@ -245,9 +245,16 @@ impl Shared {
 
     /// Adds a cron job that calls [`fire`](Self::fire) to `scheduler`.
     async fn register(self: &Arc<Self>, scheduler: &JobScheduler) -> Result<Registration, ScheduleError> {
-        let shared = Arc::downgrade(self);
         let offset = self.schedule.utc_offset_at(Utc::now());
-        let job = Job::new_async_tz(self.schedule.expression(), self.schedule.time_zone(), move |job_id, scheduler| {
+        let job_id = scheduler.add(self.cron_job()?).await.map_err(scheduler_error)?;
+        Ok(Registration { job_id, offset })
+    }
+
+    /// The tokio-cron-scheduler job. Not async, so that `fire` (which registers
+    /// again) does not contain its own future type.
+    fn cron_job(self: &Arc<Self>) -> Result<Job, ScheduleError> {
+        let shared = Arc::downgrade(self);
+        Job::new_async_tz(self.schedule.expression(), self.schedule.time_zone(), move |job_id, scheduler| {
             let shared = shared.upgrade();
             Box::pin(async move {
                 if let Some(shared) = shared {
@@ -255,9 +262,7 @@ impl Shared {
                 }
             })
         })
-        .map_err(scheduler_error)?;
-        let job_id = scheduler.add(job).await.map_err(scheduler_error)?;
-        Ok(Registration { job_id, offset })
+        .map_err(scheduler_error)
     }
 
     /// One tick of the schedule.

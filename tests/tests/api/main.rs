@@ -3,6 +3,7 @@
 mod basics;
 mod bootstrap;
 mod export;
+mod golden;
 mod isolation;
 mod keys;
 mod limits;
