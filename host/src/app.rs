@@ -5,8 +5,10 @@ use crate::auth::AuthCache;
 use crate::config::Config;
 use crate::dashboard::DashboardCache;
 use crate::http::rate_limit::RateClasses;
+use crate::jobs::{ExchangeRateJob, Schedule};
 use crate::quoting::gate::CalculationGate;
 use crate::rates::book::RateBook;
+use crate::rates::cbr::{CbrConfig, CbrSource};
 use crate::runtime::Runtime;
 use crate::store::{self, PoolOptionsConfig, Store};
 use anyhow::Context;
@@ -43,6 +45,10 @@ pub struct App {
     pub dashboard: DashboardCache,
     /// Request-rate limits per route class.
     pub rate_limits: RateClasses,
+    /// The daily exchange-rate fetch (also run by `POST /api/exchange-rates/refresh`).
+    pub rate_job: Arc<ExchangeRateJob>,
+    /// When it runs.
+    pub rate_schedule: Schedule,
     /// When the process started, for uptime.
     pub started_at: Instant,
 }
@@ -69,11 +75,27 @@ impl App {
             Duration::from_secs(config.auth.cache_ttl_s),
         );
         let rates = &config.exchange_rates;
-        let rate_book = RateBook::new(
+        let rate_book = Arc::new(RateBook::new(
             store.clone(),
             rates.cache_entries,
             Duration::from_secs(rates.cache_ttl_s),
-        );
+        ));
+        // A bad schedule fails the start even when the job is off: it would later.
+        let rate_schedule = Schedule::parse(&rates.schedule, &rates.time_zone)
+            .context("exchange_rates.schedule and exchange_rates.time_zone")?;
+        let source = CbrSource::new(CbrConfig {
+            base_url: rates.source_url.clone(),
+            request_timeout: Duration::from_millis(rates.request_timeout_ms),
+            retries: rates.retries,
+            backoff_base: Duration::from_millis(rates.retry_backoff_ms),
+            ..CbrConfig::default()
+        })
+        .context("exchange_rates.source_url")?;
+        let rate_job = Arc::new(ExchangeRateJob::new(
+            store.clone(),
+            Arc::new(source),
+            rate_book.clone(),
+        ));
         let limits = &config.calculations;
         let calculations = CalculationGate::new(
             limits.max_in_flight as usize,
@@ -102,11 +124,13 @@ impl App {
             store,
             runtime: Arc::new(runtime),
             auth,
-            rate_book: Arc::new(rate_book),
+            rate_book,
             calculations,
             activity,
             dashboard,
             rate_limits,
+            rate_job,
+            rate_schedule,
             started_at: Instant::now(),
         };
         Ok((app, Background { activity_writer }))

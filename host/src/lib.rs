@@ -14,6 +14,7 @@ pub mod config;
 pub mod contract;
 pub mod dashboard;
 pub mod http;
+pub mod jobs;
 pub mod quoting;
 pub mod rates;
 pub mod runtime;
@@ -23,12 +24,16 @@ pub use app::{App, AppState};
 pub use config::Config;
 pub use http::app;
 
+use anyhow::Context;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
+
+/// How long a running job may finish after shutdown before it is cancelled.
+const JOB_STOP_GRACE: Duration = Duration::from_secs(5);
 
 /// How often the rate limiters forget idle clients.
 const RATE_LIMIT_PRUNE_INTERVAL: Duration = Duration::from_secs(30);
@@ -47,6 +52,22 @@ pub async fn run(
     let state = AppState(Arc::new(app));
     let stopping = CancellationToken::new();
     let writer = tokio::spawn(background.activity_writer.run(stopping.clone()));
+    let rates = match state.config.exchange_rates.enabled {
+        true => {
+            let fetch_on_start = state.config.exchange_rates.fetch_on_start;
+            let scheduler = jobs::RateScheduler::start(
+                state.rate_job.clone(),
+                state.rate_schedule.clone(),
+                fetch_on_start,
+            )
+            .await
+            .context("starting the exchange-rate schedule")?;
+            Some(tokio::spawn(
+                scheduler.run_until(stopping.clone(), JOB_STOP_GRACE),
+            ))
+        }
+        false => None,
+    };
     let pruner = tokio::spawn(prune_rate_limits(state.clone(), stopping.clone()));
 
     let address = listener.local_addr()?;
@@ -71,6 +92,9 @@ pub async fn run(
 
     stopping.cancel();
     let _ = pruner.await;
+    if let Some(rates) = rates {
+        let _ = rates.await;
+    }
     if let Err(error) = writer.await {
         tracing::error!(%error, "the activity writer failed");
     }

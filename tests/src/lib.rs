@@ -2,6 +2,7 @@
 //! the real server started in-process on `127.0.0.1:0`, and an HTTP client.
 
 pub mod db;
+pub mod fake_cbr;
 pub mod server;
 
 pub use db::{Backend, TestDatabase};

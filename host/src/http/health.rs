@@ -3,7 +3,9 @@
 use super::error::{ApiError, ApiResult, ErrorBody};
 use super::extract::Admin;
 use crate::app::AppState;
+use crate::jobs::JOB_NAME;
 use crate::runtime::CacheStats;
+use crate::store::{JobOutcome, JobRun};
 use axum::Json;
 use axum::extract::State;
 use serde::Serialize;
@@ -65,6 +67,22 @@ pub struct DetailedHealth {
     pub calculations_in_flight: usize,
     pub activity: ActivityHealth,
     pub caches: CacheHealth,
+    pub exchange_rates: RateJobHealth,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RateJobHealth {
+    pub enabled: bool,
+    /// The cron expression and its time zone.
+    pub schedule: String,
+    pub next_run: Option<chrono::DateTime<chrono::Utc>>,
+    /// The newest run that fetched (or tried to), on any host.
+    #[schema(value_type = Option<Object>)]
+    pub last_run: Option<JobRun>,
+    /// The newest run of any kind, including "skipped: another host holds the lock".
+    #[schema(value_type = Option<Object>)]
+    pub last_attempt: Option<JobRun>,
+    pub newest_rates_fetched_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -123,10 +141,37 @@ async fn get_detailed_health(State(state): State<AppState>, _admin: Admin) -> Js
             written: counters.written.load(Ordering::Relaxed),
             write_failures: counters.write_failures.load(Ordering::Relaxed),
         },
+        exchange_rates: rate_job_health(&state).await,
         caches: CacheHealth {
             dashboard_entries: state.dashboard.entry_count(),
             api_key_entries: state.auth.entry_count(),
             exchange_rate_entries: state.rate_book.entry_count(),
         },
     })
+}
+
+/// Runs looked at to find the newest one that was not skipped.
+const RECENT_RUNS: u32 = 20;
+
+async fn rate_job_health(state: &AppState) -> RateJobHealth {
+    let config = &state.config.exchange_rates;
+    let runs = state
+        .store
+        .list_job_runs(Some(JOB_NAME), RECENT_RUNS)
+        .await
+        .unwrap_or_default();
+    RateJobHealth {
+        enabled: config.enabled,
+        schedule: format!("{} ({})", config.schedule, config.time_zone),
+        next_run: config
+            .enabled
+            .then(|| state.rate_schedule.next_after(chrono::Utc::now()))
+            .flatten(),
+        last_run: runs
+            .iter()
+            .find(|run| run.outcome != JobOutcome::Skipped)
+            .cloned(),
+        last_attempt: runs.first().cloned(),
+        newest_rates_fetched_at: state.store.newest_rate_fetch().await.ok().flatten(),
+    }
 }

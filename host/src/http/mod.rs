@@ -16,6 +16,7 @@ mod plugins;
 mod quote_actions;
 mod quotes;
 pub mod rate_limit;
+mod rates;
 
 use crate::app::AppState;
 use axum::Router;
@@ -78,13 +79,15 @@ fn documented_routes(state: &AppState) -> (Router<AppState>, utoipa::openapi::Op
         .merge(plugins::routes())
         .merge(quotes::routes())
         .merge(dashboard::routes())
-        .merge(activity::routes());
+        .merge(activity::routes())
+        .merge(rates::routes());
     let calculate = OpenApiRouter::new()
         .merge(calculate::routes())
         .merge(quotes::pricing_routes())
         .merge(quote_actions::routes());
-    let upload =
-        plugins::upload_routes().layer(DefaultBodyLimit::max(state.config.http.max_upload_bytes));
+    let upload = OpenApiRouter::new().merge(rates::refresh_routes()).merge(
+        plugins::upload_routes().layer(DefaultBodyLimit::max(state.config.http.max_upload_bytes)),
+    );
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(health::routes())
         .merge(limited(default, &classes.default))

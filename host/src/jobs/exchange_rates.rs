@@ -21,9 +21,8 @@ use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use futures::FutureExt;
-use serde::Serialize;
-use uuid::Uuid;
 
+use crate::jobs::run::{RunOutcome, RunRequest, Trigger, panic_text};
 use crate::jobs::scheduler::Schedule;
 use crate::rates::book::{PIVOT, RateBook};
 use crate::rates::source::{DailyRates, RateSource, RateSourceError};
@@ -37,82 +36,6 @@ pub const SKIPPED_LOCKED: &str = "another run holds the job lock (on another hos
 
 /// How many recent runs [`ExchangeRateJob::fetched_since`] looks through.
 const RECENT_RUNS: u32 = 50;
-
-/// What started a run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Trigger {
-    /// The cron schedule fired.
-    Schedule,
-    /// Host start with rates older than the last scheduled time (`fetch_on_start`).
-    Start,
-    /// An administrator asked (`POST /api/exchange-rates/refresh`).
-    Manual,
-}
-
-impl Trigger {
-    /// `schedule`, `start` or `manual`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Schedule => "schedule",
-            Self::Start => "start",
-            Self::Manual => "manual",
-        }
-    }
-}
-
-impl std::fmt::Display for Trigger {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// One run to perform.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RunRequest {
-    /// What started it.
-    pub trigger: Trigger,
-    /// The table to fetch; `None` for the one in force today.
-    pub date: Option<NaiveDate>,
-    /// When set, the run is skipped (and recorded so) if rates were already fetched
-    /// at or after this time, checked once the lock is held: a schedule tick that
-    /// another host has served already.
-    pub unless_fetched_since: Option<DateTime<Utc>>,
-}
-
-impl RunRequest {
-    /// Today's table, unconditionally.
-    pub fn new(trigger: Trigger) -> Self {
-        Self {
-            trigger,
-            date: None,
-            unless_fetched_since: None,
-        }
-    }
-}
-
-/// How a run ended; the JSON body of `POST /api/exchange-rates/refresh`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct RunOutcome {
-    /// The `job_runs` row, `None` if even recording the run failed.
-    pub run_id: Option<Uuid>,
-    /// What started the run.
-    pub trigger: Trigger,
-    /// `success`, `failed` or `skipped`.
-    pub outcome: JobOutcome,
-    /// When the run began (before taking the lock).
-    pub started_at: DateTime<Utc>,
-    /// When it ended (after releasing the lock).
-    pub finished_at: DateTime<Utc>,
-    /// Currencies in the fetched table.
-    pub rates_fetched: u64,
-    /// Rows that were new (0 when the date was stored already).
-    pub rates_stored: u64,
-    /// The date the source gave the table (can differ from the date asked for).
-    pub rate_date: Option<NaiveDate>,
-    /// Human summary, e.g. `43 rates for 2023-11-02, 43 new`, or the error.
-    pub detail: String,
-}
 
 /// Fetches official rates into the store; shared as `Arc<ExchangeRateJob>` by the
 /// scheduler and the refresh endpoint.
@@ -169,9 +92,31 @@ impl ExchangeRateJob {
         self.execute(request, std::future::pending()).await
     }
 
+    /// [`run_for`](Self::run_for) on a task of its own, so that it completes and is
+    /// recorded even when the caller goes away (the HTTP client of `POST
+    /// /api/exchange-rates/refresh` disconnecting cancels the handler, not the run).
+    pub async fn run_detached(
+        self: &Arc<Self>,
+        trigger: Trigger,
+        date: Option<NaiveDate>,
+    ) -> RunOutcome {
+        let (job, started_at) = (self.clone(), Utc::now());
+        match tokio::spawn(async move { job.run_for(trigger, date).await }).await {
+            Ok(outcome) => outcome,
+            Err(error) => RunOutcome {
+                detail: format!("the run task ended abnormally: {error}"),
+                ..RunOutcome::new(trigger, started_at, JobOutcome::Failed)
+            },
+        }
+    }
+
     /// At host start: runs once if nothing was fetched since the last time `schedule`
     /// fired at or before `now`; `None` when the rates are fresh.
-    pub async fn fetch_if_stale(&self, now: DateTime<Utc>, schedule: &Schedule) -> Option<RunOutcome> {
+    pub async fn fetch_if_stale(
+        &self,
+        now: DateTime<Utc>,
+        schedule: &Schedule,
+    ) -> Option<RunOutcome> {
         self.fetch_if_stale_until(now, schedule, std::future::pending())
             .await
     }
@@ -190,7 +135,9 @@ impl ExchangeRateJob {
                 return None;
             }
             Ok(None) => {}
-            Err(error) => tracing::warn!(job = JOB_NAME, %error, "cannot tell whether rates are stale"),
+            Err(error) => {
+                tracing::warn!(job = JOB_NAME, %error, "cannot tell whether rates are stale")
+            }
         }
         tracing::info!(job = JOB_NAME, %tick, "no rates fetched since the last scheduled time: fetching once");
         let request = RunRequest {
@@ -212,7 +159,10 @@ impl ExchangeRateJob {
         {
             return Ok(Some(at));
         }
-        let runs = self.store.list_job_runs(Some(JOB_NAME), RECENT_RUNS).await?;
+        let runs = self
+            .store
+            .list_job_runs(Some(JOB_NAME), RECENT_RUNS)
+            .await?;
         Ok(runs
             .into_iter()
             .filter(|run| run.outcome == JobOutcome::Success && run.started_at >= since)
@@ -228,51 +178,56 @@ impl ExchangeRateJob {
         stop: impl Future<Output = ()> + Send,
     ) -> RunOutcome {
         let started_at = Utc::now();
-        let guard = match self.store.try_job_lock(job_lock_key(JOB_NAME)).await {
-            Ok(Some(guard)) => guard,
+        let outcome = match self.store.try_job_lock(job_lock_key(JOB_NAME)).await {
+            Ok(Some(guard)) => {
+                let stop = std::pin::pin!(stop);
+                let outcome = AssertUnwindSafe(self.locked(request, started_at, stop))
+                    .catch_unwind()
+                    .await
+                    .unwrap_or_else(|panic| RunOutcome {
+                        detail: format!("the run panicked: {}", panic_text(panic.as_ref())),
+                        ..RunOutcome::new(request.trigger, started_at, JobOutcome::Failed)
+                    });
+                if let Err(error) = guard.release().await {
+                    // Its connection is gone either way, which releases the lock too.
+                    tracing::warn!(job = JOB_NAME, %error, "releasing the job lock failed");
+                }
+                RunOutcome {
+                    finished_at: Utc::now(),
+                    ..outcome
+                }
+            }
             Ok(None) => {
-                let outcome = self.skipped(request, started_at, SKIPPED_LOCKED.into()).await;
-                log_outcome(&outcome);
-                return outcome;
+                self.skipped(request, started_at, SKIPPED_LOCKED.into())
+                    .await
             }
             Err(error) => {
                 let detail = format!("could not take the job lock: {error}");
-                let outcome = self.failed_unlocked(request, started_at, detail).await;
-                log_outcome(&outcome);
-                return outcome;
+                self.failed_unlocked(request, started_at, detail).await
             }
-        };
-        let stop = std::pin::pin!(stop);
-        let outcome = AssertUnwindSafe(self.locked(request, started_at, stop))
-            .catch_unwind()
-            .await
-            .unwrap_or_else(|panic| RunOutcome {
-                run_id: None,
-                detail: format!("the run panicked: {}", panic_text(panic.as_ref())),
-                ..empty(request, started_at, JobOutcome::Failed)
-            });
-        if let Err(error) = guard.release().await {
-            // The guard's connection is gone either way, which releases the lock too.
-            tracing::warn!(job = JOB_NAME, %error, "releasing the job lock failed");
-        }
-        let outcome = RunOutcome {
-            finished_at: Utc::now(),
-            ..outcome
         };
         log_outcome(&outcome);
         outcome
     }
 
     /// The part of a run that holds the lock.
-    async fn locked(&self, request: RunRequest, started_at: DateTime<Utc>, mut stop: Stop<'_>) -> RunOutcome {
+    async fn locked(
+        &self,
+        request: RunRequest,
+        started_at: DateTime<Utc>,
+        mut stop: Stop<'_>,
+    ) -> RunOutcome {
         if let Some(since) = request.unless_fetched_since {
             match self.fetched_since(since).await {
                 Ok(Some(at)) => {
-                    let detail = format!("rates already fetched at {at}, after the scheduled time {since}");
+                    let detail =
+                        format!("rates already fetched at {at}, after the scheduled time {since}");
                     return self.skipped(request, started_at, detail).await;
                 }
                 Ok(None) => {}
-                Err(error) => tracing::warn!(job = JOB_NAME, %error, "cannot check for an earlier fetch; fetching"),
+                Err(error) => {
+                    tracing::warn!(job = JOB_NAME, %error, "cannot check for an earlier fetch; fetching")
+                }
             }
         }
         let run_id = match self.store.start_job_run(JOB_NAME).await {
@@ -280,7 +235,7 @@ impl ExchangeRateJob {
             Err(error) => {
                 return RunOutcome {
                     detail: format!("could not record the run: {error}"),
-                    ..empty(request, started_at, JobOutcome::Failed)
+                    ..RunOutcome::new(request.trigger, started_at, JobOutcome::Failed)
                 };
             }
         };
@@ -289,7 +244,7 @@ impl ExchangeRateJob {
             .await;
         let mut outcome = RunOutcome {
             run_id: Some(run_id),
-            ..empty(request, started_at, JobOutcome::Failed)
+            ..RunOutcome::new(request.trigger, started_at, JobOutcome::Failed)
         };
         match work {
             Ok(Ok(stored)) => {
@@ -297,7 +252,10 @@ impl ExchangeRateJob {
                 outcome.rates_fetched = stored.fetched;
                 outcome.rates_stored = stored.new;
                 outcome.rate_date = Some(stored.date);
-                outcome.detail = format!("{} rates for {}, {} new", stored.fetched, stored.date, stored.new);
+                outcome.detail = format!(
+                    "{} rates for {}, {} new",
+                    stored.fetched, stored.date, stored.new
+                );
                 if let Some(asked) = request.date.filter(|asked| *asked != stored.date) {
                     outcome.detail.push_str(&format!(" (asked for {asked})"));
                 }
@@ -308,7 +266,9 @@ impl ExchangeRateJob {
                 }
                 outcome.detail = error.to_string();
             }
-            Err(panic) => outcome.detail = format!("the run panicked: {}", panic_text(panic.as_ref())),
+            Err(panic) => {
+                outcome.detail = format!("the run panicked: {}", panic_text(panic.as_ref()))
+            }
         }
         let items = i64::try_from(outcome.rates_stored).unwrap_or(i64::MAX);
         if let Err(error) = self
@@ -321,7 +281,11 @@ impl ExchangeRateJob {
         outcome
     }
 
-    async fn fetch_and_store(&self, date: Option<NaiveDate>, stop: Stop<'_>) -> Result<Stored, RunError> {
+    async fn fetch_and_store(
+        &self,
+        date: Option<NaiveDate>,
+        stop: Stop<'_>,
+    ) -> Result<Stored, RunError> {
         let daily = tokio::select! {
             biased;
             () = stop => return Err(RunError::Cancelled),
@@ -346,7 +310,12 @@ impl ExchangeRateJob {
         })
     }
 
-    async fn skipped(&self, request: RunRequest, started_at: DateTime<Utc>, detail: String) -> RunOutcome {
+    async fn skipped(
+        &self,
+        request: RunRequest,
+        started_at: DateTime<Utc>,
+        detail: String,
+    ) -> RunOutcome {
         let run_id = match self.store.record_skipped(JOB_NAME, &detail).await {
             Ok(id) => Some(id),
             Err(error) => {
@@ -357,23 +326,29 @@ impl ExchangeRateJob {
         RunOutcome {
             run_id,
             detail,
-            ..empty(request, started_at, JobOutcome::Skipped)
+            ..RunOutcome::new(request.trigger, started_at, JobOutcome::Skipped)
         }
     }
 
     /// A run that failed before it held the lock: recorded as started and failed.
-    async fn failed_unlocked(&self, request: RunRequest, started_at: DateTime<Utc>, detail: String) -> RunOutcome {
+    async fn failed_unlocked(
+        &self,
+        request: RunRequest,
+        started_at: DateTime<Utc>,
+        detail: String,
+    ) -> RunOutcome {
         let run_id = match self.store.start_job_run(JOB_NAME).await {
-            Ok(id) => match self.store.finish_job_run(id, JobOutcome::Failed, &detail, 0).await {
-                Ok(()) => Some(id),
-                Err(_) => None,
-            },
+            Ok(id) => (self.store)
+                .finish_job_run(id, JobOutcome::Failed, &detail, 0)
+                .await
+                .ok()
+                .map(|()| id),
             Err(_) => None,
         };
         RunOutcome {
             run_id,
             detail,
-            ..empty(request, started_at, JobOutcome::Failed)
+            ..RunOutcome::new(request.trigger, started_at, JobOutcome::Failed)
         }
     }
 }
@@ -406,44 +381,20 @@ fn to_rows(daily: &DailyRates) -> Result<Vec<NewRate>, RunError> {
         .collect()
 }
 
-/// An outcome with nothing done yet.
-fn empty(request: RunRequest, started_at: DateTime<Utc>, outcome: JobOutcome) -> RunOutcome {
-    RunOutcome {
-        run_id: None,
-        trigger: request.trigger,
-        outcome,
-        started_at,
-        finished_at: Utc::now(),
-        rates_fetched: 0,
-        rates_stored: 0,
-        rate_date: None,
-        detail: String::new(),
-    }
-}
-
-fn panic_text(panic: &(dyn std::any::Any + Send)) -> &str {
-    panic
-        .downcast_ref::<&str>()
-        .copied()
-        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
-        .unwrap_or("(no message)")
-}
-
+/// Logs a run and counts it in the metrics (`job_runs_total` by outcome, and
+/// `job_run_duration_seconds`).
 fn log_outcome(outcome: &RunOutcome) {
-    let RunOutcome {
-        run_id,
-        trigger,
-        outcome: result,
-        rates_stored,
-        detail,
-        ..
-    } = outcome;
-    match result {
-        JobOutcome::Failed => {
-            tracing::warn!(job = JOB_NAME, ?run_id, %trigger, %detail, "exchange-rate run failed");
-        }
-        _ => {
-            tracing::info!(job = JOB_NAME, ?run_id, %trigger, outcome = %result, rates_stored, %detail, "exchange-rate run");
-        }
+    let result = outcome.outcome.as_str();
+    metrics::counter!("job_runs_total", "job" => JOB_NAME, "outcome" => result).increment(1);
+    let took = (outcome.finished_at - outcome.started_at)
+        .to_std()
+        .unwrap_or_default();
+    metrics::histogram!("job_run_duration_seconds", "job" => JOB_NAME).record(took.as_secs_f64());
+    let (run_id, trigger, detail) = (outcome.run_id, outcome.trigger, &outcome.detail);
+    if outcome.outcome == JobOutcome::Failed {
+        tracing::warn!(job = JOB_NAME, ?run_id, %trigger, %detail, "exchange-rate run failed");
+    } else {
+        let stored = outcome.rates_stored;
+        tracing::info!(job = JOB_NAME, ?run_id, %trigger, outcome = result, stored, %detail, "exchange-rate run");
     }
 }

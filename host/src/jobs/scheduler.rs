@@ -22,16 +22,18 @@ use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use chrono::{DateTime, Offset, TimeZone, Utc};
+use chrono::{DateTime, Offset, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
 use croner::Cron;
 use croner::parser::{CronParser, Seconds};
 use futures::FutureExt;
-use tokio::sync::watch;
 use tokio_cron_scheduler::{Job, JobScheduler};
+use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use crate::jobs::exchange_rates::{ExchangeRateJob, RunRequest, Trigger};
+use crate::jobs::exchange_rates::ExchangeRateJob;
+use crate::jobs::run::{RunRequest, Trigger, panic_text};
+use crate::jobs::tracker::Tracker;
 
 /// When the job runs: a cron expression evaluated in a time zone.
 #[derive(Debug, Clone)]
@@ -55,7 +57,9 @@ pub enum ScheduleError {
         reason: String,
     },
     /// Not an IANA time zone name.
-    #[error("unknown exchange-rate time zone {0:?} (expected an IANA name such as \"Europe/Moscow\")")]
+    #[error(
+        "unknown exchange-rate time zone {0:?} (expected an IANA name such as \"Europe/Moscow\")"
+    )]
     TimeZone(String),
     /// A valid expression that matches no future time (e.g. February 30th).
     #[error("the exchange-rate schedule {0:?} never fires")]
@@ -106,14 +110,14 @@ impl Schedule {
 
     /// The latest time the schedule fires at or before `now`.
     pub fn last_at_or_before(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        let local = now.with_timezone(&self.zone);
+        let local = whole_seconds(now).with_timezone(&self.zone);
         let last = self.cron.find_previous_occurrence(&local, true).ok()?;
         Some(last.with_timezone(&Utc))
     }
 
     /// The first time the schedule fires after `now`.
     pub fn next_after(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        let local = now.with_timezone(&self.zone);
+        let local = whole_seconds(now).with_timezone(&self.zone);
         let next = self.cron.find_next_occurrence(&local, false).ok()?;
         Some(next.with_timezone(&Utc))
     }
@@ -176,9 +180,14 @@ impl RateScheduler {
             tokio::spawn(async move {
                 let _ticket = ticket;
                 let stop = shared.tracker.cancelled();
-                let check = shared.job.fetch_if_stale_until(Utc::now(), &shared.schedule, stop);
+                let check = shared
+                    .job
+                    .fetch_if_stale_until(Utc::now(), &shared.schedule, stop);
                 if let Err(panic) = AssertUnwindSafe(check).catch_unwind().await {
-                    tracing::error!(panic = ?panic, "exchange-rate start-up fetch panicked");
+                    tracing::error!(
+                        panic = panic_text(panic.as_ref()),
+                        "exchange-rate start-up fetch panicked"
+                    );
                 }
             });
         }
@@ -204,7 +213,7 @@ impl RateScheduler {
 
     /// Runs started by this scheduler that have not finished.
     pub fn runs_in_flight(&self) -> usize {
-        self.shared.tracker.state.borrow().in_flight
+        self.shared.tracker.in_flight()
     }
 
     /// Stops the schedule: no run starts from now on; runs in flight get `grace` to
@@ -218,13 +227,27 @@ impl RateScheduler {
             tracing::warn!(%error, "tokio-cron-scheduler shutdown failed");
         }
         if !self.shared.tracker.wait_idle(grace).await {
-            tracing::warn!(?grace, "exchange-rate run still in flight at shutdown: cancelling it");
+            tracing::warn!(
+                ?grace,
+                "exchange-rate run still in flight at shutdown: cancelling it"
+            );
             self.shared.tracker.cancel();
             if !self.shared.tracker.wait_idle(grace).await {
-                tracing::error!(?grace, "exchange-rate run did not stop after cancellation; abandoning it");
+                tracing::error!(
+                    ?grace,
+                    "exchange-rate run did not stop after cancellation; abandoning it"
+                );
             }
         }
         tracing::info!("exchange-rate scheduler stopped");
+    }
+
+    /// Waits for `stopping`, then [`shutdown`](Self::shutdown)s with `grace`: the
+    /// shape of `run()`'s other background tasks (`tokio::spawn` it, cancel the
+    /// token, await the handle).
+    pub async fn run_until(self, stopping: CancellationToken, grace: Duration) {
+        stopping.cancelled().await;
+        self.shutdown(grace).await;
     }
 }
 
@@ -244,9 +267,15 @@ impl Shared {
     }
 
     /// Adds a cron job that calls [`fire`](Self::fire) to `scheduler`.
-    async fn register(self: &Arc<Self>, scheduler: &JobScheduler) -> Result<Registration, ScheduleError> {
+    async fn register(
+        self: &Arc<Self>,
+        scheduler: &JobScheduler,
+    ) -> Result<Registration, ScheduleError> {
         let offset = self.schedule.utc_offset_at(Utc::now());
-        let job_id = scheduler.add(self.cron_job()?).await.map_err(scheduler_error)?;
+        let job_id = scheduler
+            .add(self.cron_job()?)
+            .await
+            .map_err(scheduler_error)?;
         Ok(Registration { job_id, offset })
     }
 
@@ -254,14 +283,18 @@ impl Shared {
     /// again) does not contain its own future type.
     fn cron_job(self: &Arc<Self>) -> Result<Job, ScheduleError> {
         let shared = Arc::downgrade(self);
-        Job::new_async_tz(self.schedule.expression(), self.schedule.time_zone(), move |job_id, scheduler| {
-            let shared = shared.upgrade();
-            Box::pin(async move {
-                if let Some(shared) = shared {
-                    shared.fire(job_id, scheduler).await;
-                }
-            })
-        })
+        Job::new_async_tz(
+            self.schedule.expression(),
+            self.schedule.time_zone(),
+            move |job_id, scheduler| {
+                let shared = shared.upgrade();
+                Box::pin(async move {
+                    if let Some(shared) = shared {
+                        shared.fire(job_id, scheduler).await;
+                    }
+                })
+            },
+        )
         .map_err(scheduler_error)
     }
 
@@ -279,13 +312,21 @@ impl Shared {
         };
         let run = self.job.execute(request, self.tracker.cancelled());
         if let Err(panic) = AssertUnwindSafe(run).catch_unwind().await {
-            tracing::error!(panic = ?panic, "exchange-rate run panicked; the schedule goes on");
+            tracing::error!(
+                panic = panic_text(panic.as_ref()),
+                "exchange-rate run panicked; the schedule goes on"
+            );
         }
     }
 
     /// Re-registers the job when the zone's UTC offset differs from the one
     /// tokio-cron-scheduler froze (daylight saving); see the module docs.
-    async fn rearm_if_offset_changed(self: &Arc<Self>, job_id: Uuid, scheduler: &JobScheduler, now: DateTime<Utc>) {
+    async fn rearm_if_offset_changed(
+        self: &Arc<Self>,
+        job_id: Uuid,
+        scheduler: &JobScheduler,
+        now: DateTime<Utc>,
+    ) {
         let current = *self.registration();
         if current.job_id != job_id || current.offset == self.schedule.utc_offset_at(now) {
             return;
@@ -307,77 +348,13 @@ impl Shared {
     }
 }
 
+/// `at` without its fraction of a second (croner keeps it in what it returns).
+fn whole_seconds(at: DateTime<Utc>) -> DateTime<Utc> {
+    at.with_nanosecond(0).unwrap_or(at)
+}
+
 fn scheduler_error(error: tokio_cron_scheduler::JobSchedulerError) -> ScheduleError {
     ScheduleError::Scheduler(error.to_string())
-}
-
-/// Runs in flight, and whether new ones may start.
-#[derive(Debug, Clone, Copy, Default)]
-struct RunState {
-    stopped: bool,
-    cancelled: bool,
-    in_flight: usize,
-}
-
-/// Admission and cancellation of runs, on a `watch` channel so that waiting for
-/// "no run in flight" or "cancelled" needs no polling loop.
-struct Tracker {
-    state: watch::Sender<RunState>,
-}
-
-impl Default for Tracker {
-    fn default() -> Self {
-        Self {
-            state: watch::Sender::new(RunState::default()),
-        }
-    }
-}
-
-/// One admitted run; counted until dropped (also when the run panics).
-struct Ticket(Arc<Tracker>);
-
-impl Drop for Ticket {
-    fn drop(&mut self) {
-        self.0.state.send_modify(|state| state.in_flight -= 1);
-    }
-}
-
-impl Tracker {
-    /// A ticket for a new run, or `None` once stopping.
-    fn admit(self: &Arc<Self>) -> Option<Ticket> {
-        let mut admitted = false;
-        self.state.send_if_modified(|state| {
-            admitted = !state.stopped;
-            if admitted {
-                state.in_flight += 1;
-            }
-            admitted
-        });
-        admitted.then(|| Ticket(self.clone()))
-    }
-
-    fn stop(&self) {
-        self.state.send_if_modified(|state| !std::mem::replace(&mut state.stopped, true));
-    }
-
-    fn cancel(&self) {
-        self.state.send_if_modified(|state| !std::mem::replace(&mut state.cancelled, true));
-    }
-
-    /// Completes when runs are told to stop.
-    fn cancelled(&self) -> impl Future<Output = ()> + Send + 'static {
-        let mut state = self.state.subscribe();
-        async move {
-            let _ = state.wait_for(|state| state.cancelled).await;
-        }
-    }
-
-    /// Whether no run was left in flight within `limit`.
-    async fn wait_idle(&self, limit: Duration) -> bool {
-        let mut state = self.state.subscribe();
-        let idle = async move { state.wait_for(|state| state.in_flight == 0).await.is_ok() };
-        tokio::time::timeout(limit, idle).await.unwrap_or(false)
-    }
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ mod limits;
 mod operations;
 mod plugins;
 mod quotes;
+mod rates;
 mod sandbox;
 mod shutdown;
 
