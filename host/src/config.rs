@@ -67,7 +67,7 @@ impl std::fmt::Debug for Config {
 
 impl Config {
     /// Defaults, then `file` if given, then the `QUOTE_*` environment.
-    pub fn load(file: Option<&Path>) -> Result<Self, figment::Error> {
+    pub fn load(file: Option<&Path>) -> Result<Self, Box<figment::Error>> {
         let mut figment = Figment::from(Serialized::defaults(Config::default()));
         if let Some(file) = file {
             figment = figment.merge(Toml::file_exact(file));
@@ -76,7 +76,7 @@ impl Config {
             .split("__")
             .filter(|key| is_setting(key.as_str()));
         warn_about_unknown_variables();
-        let config: Config = figment.merge(environment).extract()?;
+        let config: Config = figment.merge(environment).extract().map_err(Box::new)?;
         Ok(config.resolved())
     }
 

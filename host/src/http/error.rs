@@ -15,8 +15,9 @@ pub struct ApiError {
     pub message: String,
     /// Seconds, for 429 and 503.
     pub retry_after: Option<u64>,
-    /// Extra machine-readable context (e.g. a plugin's captured stderr, for admins).
-    pub details: Option<serde_json::Value>,
+    /// Extra machine-readable context (e.g. a plugin's captured stderr, for admins),
+    /// boxed so the error stays small on the happy path.
+    pub details: Option<Box<serde_json::Value>>,
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -90,7 +91,7 @@ impl ApiError {
     }
 
     pub fn with_details(mut self, details: serde_json::Value) -> Self {
-        self.details = Some(details);
+        self.details = Some(Box::new(details));
         self
     }
 }
@@ -122,7 +123,7 @@ impl IntoResponse for ApiError {
             error: ErrorDetail {
                 code: self.code.to_string(),
                 message: self.message,
-                details: self.details,
+                details: self.details.map(|details| *details),
             },
         };
         let mut response = (self.status, axum::Json(body)).into_response();
