@@ -97,7 +97,9 @@ impl AuthCache {
         self.keys.run_pending_tasks().await;
     }
 
-    pub fn entry_count(&self) -> u64 {
+    /// Entries held now (pending inserts and evictions applied first).
+    pub async fn entry_count(&self) -> u64 {
+        self.keys.run_pending_tasks().await;
         self.keys.entry_count()
     }
 }

@@ -205,7 +205,8 @@ pub struct HttpConfig {
     pub max_upload_bytes: usize,
     /// How long in-flight requests may take to finish after a shutdown signal, in ms. Default 30000.
     pub shutdown_grace_ms: u64,
-    /// Most rows a list endpoint returns (`limit` may not exceed it). Default 100.
+    /// Most rows a list endpoint returns (`limit` may not exceed it) and most
+    /// differences a verification lists. Default 100.
     pub max_page_size: u32,
     /// Rows a list endpoint returns without `limit`. Default 20.
     pub default_page_size: u32,
@@ -261,7 +262,8 @@ pub struct RateLimitConfig {
     pub upload_per_minute: u32,
     /// Quote export. Default 20.
     pub export_per_minute: u32,
-    /// Keys remembered per route class; the oldest idle ones are pruned. Default 100000.
+    /// Client addresses tracked per route class; past it, new addresses share one
+    /// bucket. Idle entries are pruned every 30 s. Default 100000.
     pub max_tracked_keys: usize,
 }
 

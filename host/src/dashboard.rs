@@ -57,7 +57,9 @@ impl DashboardCache {
         self.cache.invalidate(&organization).await;
     }
 
-    pub fn entry_count(&self) -> u64 {
+    /// Entries held now (pending inserts and evictions applied first).
+    pub async fn entry_count(&self) -> u64 {
+        self.cache.run_pending_tasks().await;
         self.cache.entry_count()
     }
 }

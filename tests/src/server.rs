@@ -210,6 +210,12 @@ pub struct Client {
 }
 
 impl Client {
+    /// The same client speaking through another `reqwest::Client` (e.g. another local address).
+    pub fn with_http_client(mut self, http: reqwest::Client) -> Self {
+        self.http = http;
+        self
+    }
+
     pub fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
         let request = self
             .http

@@ -143,9 +143,9 @@ async fn get_detailed_health(State(state): State<AppState>, _admin: Admin) -> Js
         },
         exchange_rates: rate_job_health(&state).await,
         caches: CacheHealth {
-            dashboard_entries: state.dashboard.entry_count(),
-            api_key_entries: state.auth.entry_count(),
-            exchange_rate_entries: state.rate_book.entry_count(),
+            dashboard_entries: state.dashboard.entry_count().await,
+            api_key_entries: state.auth.entry_count().await,
+            exchange_rate_entries: state.rate_book.entry_count().await,
         },
     })
 }

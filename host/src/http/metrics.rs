@@ -76,9 +76,9 @@ async fn sample_gauges(state: &AppState) {
     metrics::gauge!("plugin_cache_memory_misses").set(plugins.memory_misses as f64);
     metrics::gauge!("plugin_cache_disk_hits").set(plugins.disk_hits as f64);
     metrics::gauge!("plugin_compiles").set(plugins.compiles as f64);
-    metrics::gauge!("dashboard_cache_entries").set(state.dashboard.entry_count() as f64);
-    metrics::gauge!("auth_cache_entries").set(state.auth.entry_count() as f64);
-    metrics::gauge!("rate_cache_entries").set(state.rate_book.entry_count() as f64);
+    metrics::gauge!("dashboard_cache_entries").set(state.dashboard.entry_count().await as f64);
+    metrics::gauge!("auth_cache_entries").set(state.auth.entry_count().await as f64);
+    metrics::gauge!("rate_cache_entries").set(state.rate_book.entry_count().await as f64);
     metrics::gauge!("activity_queue_depth").set(state.activity.depth() as f64);
     metrics::gauge!("activity_queue_capacity").set(state.activity.capacity() as f64);
     metrics::gauge!("calculations_in_flight").set(state.calculations.in_flight() as f64);

@@ -26,15 +26,12 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(verify_quote))
 }
 
-/// Differences reported at most by a verification.
-const MAX_DIFFERENCES: usize = 100;
-
 #[derive(Serialize, ToSchema)]
 pub struct Verification {
     /// Whether the re-run reproduced the stored result exactly.
     pub identical: bool,
     pub plugin: PluginRef,
-    /// Where the results differ (at most 100).
+    /// Where the results differ (at most `http.max_page_size`, default 100).
     pub differences: Vec<Difference>,
     /// More differences exist than are listed.
     pub differences_truncated: bool,
@@ -145,8 +142,11 @@ async fn verify_quote(
         .await
         .map_err(|error| pricing_error(error, &caller))?;
     let recomputed = serde_json::to_value(&priced.result).map_err(ApiError::internal)?;
-    let (differences, differences_truncated) =
-        differences(&quote.result, &recomputed, MAX_DIFFERENCES);
+    let (differences, differences_truncated) = differences(
+        &quote.result,
+        &recomputed,
+        state.config.http.max_page_size as usize,
+    );
     let metadata =
         serde_json::json!({"identical": differences.is_empty(), "plugin": priced.plugin});
     state.activity.caller_did(

@@ -43,10 +43,12 @@ impl KeyExtractor for ClientKey {
         if let Some(caller) = request.extensions().get::<Arc<Caller>>() {
             return Ok(RateKey::ApiKey(caller.key.id));
         }
+        // Past the cap, every address shares one bucket until pruning frees room: the
+        // map holds at most the cap, the address that crossed it and the overflow bucket.
         if self
             .limiter
             .get()
-            .is_some_and(|limiter| limiter.len() >= self.max_tracked)
+            .is_some_and(|limiter| limiter.len() > self.max_tracked)
         {
             return Ok(RateKey::Overflow);
         }

@@ -2,6 +2,7 @@
 
 mod basics;
 mod bootstrap;
+mod bounds;
 mod export;
 mod golden;
 mod isolation;

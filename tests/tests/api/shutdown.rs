@@ -11,8 +11,20 @@ use std::time::{Duration, Instant};
 const REQUESTS: usize = 10_000;
 const CLIENTS: usize = 32;
 
+/// The server process; killed if the test fails before it stops on its own.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if self.0.try_wait().ok().flatten().is_none() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
 /// Starts `quote-host serve` on a free port and returns it with its address.
-fn spawn_server(database: &TestDatabase, data_dir: &std::path::Path) -> (Child, String) {
+fn spawn_server(database: &TestDatabase, data_dir: &std::path::Path) -> (Server, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_quote-host-under-test"))
         .arg("serve")
         .env("QUOTE_LISTEN", "127.0.0.1:0")
@@ -41,15 +53,16 @@ fn spawn_server(database: &TestDatabase, data_dir: &std::path::Path) -> (Child, 
             }
         }
     });
+    let child = Server(child);
     let address = address
         .recv_timeout(Duration::from_secs(120))
         .expect("the server logs its address");
     (child, format!("http://{address}"))
 }
 
-fn terminate(child: &Child) {
+fn terminate(server: &Server) {
     let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+        .args(["-TERM", &server.0.id().to_string()])
         .status()
         .unwrap();
     assert!(status.success());
@@ -107,7 +120,7 @@ async fn sigterm_after_ten_thousand_logged_requests_loses_nothing(backend: Backe
     terminate(&child);
     let deadline = Instant::now() + Duration::from_secs(60);
     let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
+        if let Some(status) = child.0.try_wait().unwrap() {
             break status;
         }
         assert!(
