@@ -180,7 +180,8 @@ pub trait Store: Send + Sync {
     async fn quote(&self, org: Uuid, id: Uuid) -> Result<Option<Quote>>;
 
     /// A page of quotes, newest first, keyset-paginated on `(created_at, id)`.
-    /// `limit` is clamped to 1..=1000.
+    /// `limit` is clamped to 1..=1000. Listings are summaries: `request`, `result` and
+    /// `rates` are JSON `null` (read one quote for them).
     async fn list_quotes(
         &self,
         org: Uuid,

@@ -267,6 +267,6 @@ pub struct QuoteStats {
     pub current_month: PeriodStats,
     /// The previous month.
     pub previous_month: PeriodStats,
-    /// Most recent quotes, newest first.
+    /// Most recent quotes, newest first, as summaries (no request, result, rates).
     pub recent: Vec<Quote>,
 }

@@ -110,7 +110,7 @@ impl PostgresStore {
         cursor: Option<PageCursor>,
     ) -> Result<Page<Quote>> {
         let limit = clamp_limit(limit);
-        let mut qb = select_quotes(org, filter);
+        let mut qb = select_quote_summaries(org, filter);
         if let Some(c) = cursor {
             qb.push(" AND (created_at, id) < (")
                 .push_bind(c.created_at)
@@ -292,11 +292,32 @@ impl PostgresStore {
 
 /// `SELECT <cols> FROM quotes WHERE organization_id = ? [AND status = ?]`.
 pub(super) fn select_quotes(org: Uuid, filter: QuoteFilter) -> QueryBuilder<Postgres> {
-    let mut qb = QueryBuilder::new(concat!(
+    filtered(
+        QueryBuilder::new(concat!(
+            "SELECT ",
+            quote_cols!(),
+            " FROM quotes WHERE organization_id = "
+        )),
+        org,
+        filter,
+    )
+}
+
+/// The same without the documents (see [`quote_summary_cols`]).
+fn select_quote_summaries(org: Uuid, filter: QuoteFilter) -> QueryBuilder<Postgres> {
+    let columns = concat!(
         "SELECT ",
-        quote_cols!(),
+        quote_summary_cols!(),
         " FROM quotes WHERE organization_id = "
-    ));
+    );
+    filtered(QueryBuilder::new(columns), org, filter)
+}
+
+fn filtered(
+    mut qb: QueryBuilder<Postgres>,
+    org: Uuid,
+    filter: QuoteFilter,
+) -> QueryBuilder<Postgres> {
     qb.push_bind(org);
     if let Some(status) = filter.status {
         qb.push(" AND status = ").push_bind(status.as_str());

@@ -15,6 +15,16 @@ macro_rules! quote_cols {
     };
 }
 
+/// [`quote_cols`] with the documents (request, result, rates) left out as JSON `null`:
+/// what listings and the dashboard read, which never show them.
+macro_rules! quote_summary_cols {
+    () => {
+        "id, organization_id, number, title, status, currency, subtotal, tax, total,
+         'null' AS request, 'null' AS result, plugin_name, plugin_version, plugin_sha256,
+         'null' AS rates, fuel_used, revision, priced_at, created_at, updated_at"
+    };
+}
+
 mod codec;
 mod ops;
 mod plugins;

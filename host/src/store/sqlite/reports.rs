@@ -59,7 +59,7 @@ impl SqliteStore {
         let previous = period(&mut tx, org, w.prev_month_start, w.month_start).await?;
         let recent = sqlx::query(concat!(
             "SELECT ",
-            quote_cols!(),
+            quote_summary_cols!(),
             " FROM quotes WHERE organization_id = ?1 ORDER BY created_at DESC, id DESC LIMIT ?2"
         ))
         .bind(org)
