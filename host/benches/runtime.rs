@@ -19,15 +19,17 @@
 //!   slot (the default), the pooling allocator keeping nothing resident, and the
 //!   on-demand allocator, on 1 and 2 tasks.
 //!
-//! Then a summary printed to stdout from a plain timing pass (2 s per case): wasm/native
-//! time per size with fuel and peak memory per call, calls per second by allocator and
-//! task count, and the import-calc call.
+//! Then a summary printed to stdout from a plain timing pass (the median of five rounds,
+//! 2 s per case): wasm/native time per size with fuel and peak memory per call, calls per
+//! second by allocator and task count, and the import-calc call.
 //!
-//! Run: `cargo bench -p quote-host --bench runtime` (about 5 minutes on 2 cores, after
-//! the build). Criterion's filter applies to the groups (`-- pooling`); set
-//! `QUOTE_BENCH_NO_SUMMARY=1` to skip the summary. `cargo test --benches` runs every
-//! case once and no summary.
+//! Run: `cargo bench -p quote-host --bench runtime`, on an otherwise idle machine (about
+//! 3 minutes on 2 cores after the build). Criterion's filter applies to the groups
+//! (`-- pooling`); set `QUOTE_BENCH_NO_SUMMARY=1` to skip the summary.
+//! `cargo test --benches` runs every case once and no summary.
 
+// The plugin's glue reads parts of `pricing` (variable specs, breakdowns, error texts)
+// that the native side does not.
 #[allow(dead_code)]
 #[path = "../../plugins/standard/src/pricing.rs"]
 mod pricing;
@@ -355,8 +357,8 @@ fn print_size_summary(tokio: &Tokio, sizes: &[SizeCase]) {
         "peak memory KiB"
     );
     for size in sizes {
-        let native = support::mean_time(SUMMARY_BUDGET, |calls| size.native_batch(calls));
-        let wasm = support::mean_time(SUMMARY_BUDGET, |calls| {
+        let native = support::median_time(SUMMARY_BUDGET, |calls| size.native_batch(calls));
+        let wasm = support::median_time(SUMMARY_BUDGET, |calls| {
             size.call.concurrently(tokio, 1, calls)
         });
         let (_, report) = tokio.block_on(size.call.once());
@@ -384,7 +386,7 @@ fn print_allocator_summary(tokio: &Tokio, allocators: &[(&str, Call)]) {
         let rates: Vec<f64> = TASKS
             .iter()
             .map(|&tasks| {
-                let per_call = support::mean_time(SUMMARY_BUDGET, |calls| {
+                let per_call = support::median_time(SUMMARY_BUDGET, |calls| {
                     call.concurrently(tokio, tasks, calls)
                 });
                 per_second(per_call)
@@ -401,7 +403,7 @@ fn print_allocator_summary(tokio: &Tokio, allocators: &[(&str, Call)]) {
 }
 
 fn print_import_calc_summary(tokio: &Tokio, call: &Call) {
-    let per_call = support::mean_time(SUMMARY_BUDGET, |calls| call.concurrently(tokio, 1, calls));
+    let per_call = support::median_time(SUMMARY_BUDGET, |calls| call.concurrently(tokio, 1, calls));
     let (_, report) = tokio.block_on(call.once());
     println!(
         "\nimport-calc, test_raschet ({} products), one task: {:.0} µs/call, {:.0} calls/s, \

@@ -1,9 +1,11 @@
 //! Fresh databases for tests: a SQLite file in a temporary folder, or a new database
 //! on the PostgreSQL server named by `QUOTE_TEST_POSTGRES_URL`, dropped afterwards.
 
+use quote_host::store::{PoolOptionsConfig, Store};
 use sqlx::Connection;
 use sqlx::postgres::PgConnection;
 use std::io::Write;
+use std::sync::Arc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -25,6 +27,32 @@ pub fn postgres_url() -> Option<String> {
     url
 }
 
+/// A fresh database with the store open on it and migrated, or `None` for PostgreSQL
+/// when `QUOTE_TEST_POSTGRES_URL` is not set.
+pub async fn migrated_store(backend: Backend) -> Option<(Arc<dyn Store>, TestDatabase)> {
+    if backend == Backend::Postgres {
+        postgres_url()?;
+    }
+    let database = TestDatabase::create(backend).await;
+    let options = PoolOptionsConfig {
+        max_connections: 8,
+        ..PoolOptionsConfig::default()
+    };
+    let store = quote_host::store::connect(&database.url, &options)
+        .await
+        .expect("open the store");
+    store.migrate().await.expect("migrate");
+    Some((store, database))
+}
+
+/// Pool settings of stores opened by tests.
+pub fn pool_options() -> PoolOptionsConfig {
+    PoolOptionsConfig {
+        max_connections: 8,
+        ..PoolOptionsConfig::default()
+    }
+}
+
 /// A database that exists for one test.
 pub struct TestDatabase {
     pub url: String,
@@ -42,7 +70,8 @@ impl TestDatabase {
         match backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().unwrap();
-                let url = format!("sqlite://{}/quote-host.db", dir.path().display());
+                // A folder that does not exist yet: opening the store must create it.
+                let url = format!("sqlite://{}/db/quote-host.db", dir.path().display());
                 Self {
                     url,
                     backend,
@@ -63,6 +92,12 @@ impl TestDatabase {
                     .execute(&mut admin)
                     .await
                     .expect("create the test database");
+                // Test speed only: commits need not wait for the WAL flush.
+                let tune = format!("ALTER DATABASE \"{name}\" SET synchronous_commit = off");
+                sqlx::query(sqlx::AssertSqlSafe(tune))
+                    .execute(&mut admin)
+                    .await
+                    .expect("tune the test database");
                 admin.close().await.ok();
                 let url = with_database(&admin_url, &name);
                 Self {

@@ -242,21 +242,21 @@ impl Call {
     }
 }
 
-/// Mean time per operation: `run(n)` performs `n` operations and returns their time.
-/// After one warm-up operation, batches double (until one takes a tenth of the budget)
-/// and repeat until `budget` of measured time has been spent.
-pub fn mean_time(budget: Duration, mut run: impl FnMut(u64) -> Duration) -> Duration {
-    run(1);
+/// Median time per operation over five rounds that share `budget`: `run(n)` performs
+/// `n` operations and returns their time. A first batch doubles from one operation until
+/// it takes a tenth of a round (warming up and calibrating); each round then runs ten
+/// such batches. The median keeps one disturbed round from moving the figure.
+pub fn median_time(budget: Duration, mut run: impl FnMut(u64) -> Duration) -> Duration {
+    const ROUNDS: u32 = 5;
+    let round = budget / ROUNDS;
     let mut batch = 1;
-    let mut operations = 0;
-    let mut measured = Duration::ZERO;
-    while measured < budget {
-        let took = run(batch);
-        measured += took;
-        operations += batch;
-        if took < budget / 10 {
-            batch *= 2;
-        }
+    while run(batch) < round / 10 {
+        batch *= 2;
     }
-    measured.div_f64(operations as f64)
+    let operations = batch * 10;
+    let mut rounds: Vec<Duration> = (0..ROUNDS)
+        .map(|_| run(operations).div_f64(operations as f64))
+        .collect();
+    rounds.sort();
+    rounds[rounds.len() / 2]
 }

@@ -303,7 +303,7 @@ async fn activate_plugin(
             ),
             other => other.into(),
         })?;
-    warm_up(&state, organization, &version);
+    warm_up(&state, &version);
     let metadata = serde_json::json!({"version": version.version, "sha256": version.sha256});
     state
         .activity
@@ -312,26 +312,10 @@ async fn activate_plugin(
 }
 
 /// Compiles the newly active version in the background, so the next quote does not wait.
-fn warm_up(state: &AppState, organization: uuid::Uuid, version: &PluginVersion) {
-    let state = state.clone();
-    let (name, number, sha256) = (
-        version.plugin_name.clone(),
-        version.version,
-        version.sha256.clone(),
-    );
+fn warm_up(state: &AppState, version: &PluginVersion) {
+    let (state, version) = (state.clone(), version.clone());
     tokio::spawn(async move {
-        let store = state.store.clone();
-        let fetch = async move {
-            match store
-                .plugin_version_bytes(organization, &name, number)
-                .await
-            {
-                Ok(Some(binary)) => Ok(binary.wasm),
-                Ok(None) => Err(format!("plugin {name} v{number} vanished")),
-                Err(error) => Err(error.to_string()),
-            }
-        };
-        if let Err(error) = state.runtime.load(&sha256, fetch).await {
+        if let Err(error) = state.load_plugin(&version).await {
             tracing::warn!(%error, "warming up the activated plugin failed");
         }
     });

@@ -9,11 +9,12 @@ pub mod variables;
 use crate::app::App;
 use crate::contract::{CalculationInput, PluginInfo, QuoteRequest, QuoteResult};
 use crate::rates::book::SnapshotError;
-use crate::runtime::{CallFailure, CallReport, LoadError};
+use crate::runtime::{CallFailure, CallReport, LoadError, Plugin};
 use crate::store::{PluginVersion, StoreError};
 use chrono::NaiveDate;
 use serde::Serialize;
 use std::collections::BTreeSet;
+use std::sync::Arc;
 use uuid::Uuid;
 
 /// Which plugin version priced a quote.
@@ -68,6 +69,28 @@ fn record_calculation(called: &Result<crate::runtime::Outcome<QuoteResult>, Call
 }
 
 impl App {
+    /// A stored plugin version, ready to call: from the runtime's caches, or compiled
+    /// from the bytes in the database (read only then).
+    pub async fn load_plugin(&self, version: &PluginVersion) -> Result<Arc<Plugin>, LoadError> {
+        let store = self.store.clone();
+        let (organization, name, number) = (
+            version.organization_id,
+            version.plugin_name.clone(),
+            version.version,
+        );
+        let fetch = async move {
+            match store
+                .plugin_version_bytes(organization, &name, number)
+                .await
+            {
+                Ok(Some(binary)) => Ok(binary.wasm),
+                Ok(None) => Err(format!("plugin {name} version {number} is gone")),
+                Err(error) => Err(error.to_string()),
+            }
+        };
+        self.runtime.load(&version.sha256, fetch).await
+    }
+
     /// The version a calculation uses: `plugin` ("name" or "name@version"), or the
     /// organization's most recently activated plugin.
     pub async fn resolve_plugin(
@@ -179,21 +202,8 @@ impl App {
             .enter(organization)
             .await
             .ok_or(PricingError::Busy)?;
-        let store = self.store.clone();
-        let (name, number) = (version.plugin_name.clone(), version.version);
-        let fetch = async move {
-            match store
-                .plugin_version_bytes(organization, &name, number)
-                .await
-            {
-                Ok(Some(binary)) => Ok(binary.wasm),
-                Ok(None) => Err(format!("plugin {name} version {number} is gone")),
-                Err(error) => Err(error.to_string()),
-            }
-        };
         let plugin = self
-            .runtime
-            .load(&version.sha256, fetch)
+            .load_plugin(version)
             .await
             .map_err(PricingError::Load)?;
         let limits = self.runtime.config().calculation_limits();
