@@ -188,13 +188,20 @@ fn bench_threads(criterion: &mut Criterion, tokio: &Tokio, sizes: &[SizeCase]) {
     {
         group.throughput(size.throughput());
         for tasks in TASKS {
-            let id = BenchmarkId::new(format!("{}-items", size.items), tasks_label(tasks));
+            let id = BenchmarkId::new(items_label(size.items), tasks_label(tasks));
             group.bench_function(id, |b| {
                 b.iter_custom(|calls| size.call.concurrently(tokio, tasks, calls));
             });
         }
     }
     group.finish();
+}
+
+fn items_label(items: usize) -> String {
+    match items {
+        1 => "1-item".into(),
+        _ => format!("{items}-items"),
+    }
 }
 
 fn tasks_label(tasks: u64) -> String {

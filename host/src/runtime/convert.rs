@@ -92,13 +92,13 @@ pub(super) fn quote_result(
                 line.id, item.id
             ));
         }
-        decimal(&line.unit_price, &format!("items[{index}].unit_price"))?;
-        decimal(&line.total, &format!("items[{index}].total"))?;
+        decimal(&line.unit_price, || format!("items[{index}].unit_price"))?;
+        decimal(&line.total, || format!("items[{index}].total"))?;
         items.push(LineResult {
             id: line.id,
             unit_price: line.unit_price,
             total: line.total,
-            breakdown: breakdown(line.breakdown, &format!("items[{index}].breakdown"))?,
+            breakdown: breakdown(line.breakdown, || format!("items[{index}].breakdown"))?,
         });
     }
     for (value, field) in [
@@ -106,7 +106,7 @@ pub(super) fn quote_result(
         (&result.tax, "tax"),
         (&result.total, "total"),
     ] {
-        decimal(value, field)?;
+        decimal(value, || field)?;
     }
     Ok(QuoteResult {
         currency: result.currency,
@@ -114,7 +114,7 @@ pub(super) fn quote_result(
         subtotal: result.subtotal,
         tax: result.tax,
         total: result.total,
-        breakdown: breakdown(result.breakdown, "breakdown")?,
+        breakdown: breakdown(result.breakdown, || "breakdown")?,
         warnings: result.warnings,
     })
 }
@@ -185,16 +185,24 @@ fn value_kind(kind: wit::ValueKind) -> ValueKind {
     }
 }
 
-fn decimal(text: &str, field: &str) -> Result<(), String> {
+/// `field` names the place only when the check fails: no formatting on the hot path.
+fn decimal<F: Into<String>>(text: &str, field: impl FnOnce() -> F) -> Result<(), String> {
     crate::contract::check_value(ValueKind::Decimal, text)
-        .map_err(|reason| format!("{field}: {reason}"))
+        .map_err(|reason| format!("{}: {reason}", field().into()))
 }
 
-fn breakdown(fields: Vec<wit::Field>, place: &str) -> Result<Breakdown, String> {
-    let mut map = Breakdown::new();
+fn breakdown<P: Into<String>>(
+    fields: Vec<wit::Field>,
+    place: impl FnOnce() -> P,
+) -> Result<Breakdown, String> {
+    let mut map = Breakdown::with_capacity(fields.len());
     for field in fields {
         if map.contains_key(&field.key) {
-            return Err(format!("{place} has the key '{}' twice", field.key));
+            return Err(format!(
+                "{} has the key '{}' twice",
+                place().into(),
+                field.key
+            ));
         }
         map.insert(field.key, serde_json::Value::String(field.value));
     }
