@@ -34,7 +34,7 @@ pub struct Health {
 }
 
 /// Liveness and readiness: the process answers and its database does too.
-#[utoipa::path(get, path = "/api/health", tag = "operations",
+#[utoipa::path(get, path = "/api/health", tag = "operations", security(()),
     responses((status = 200, body = Health), (status = 503, body = ErrorBody)))]
 async fn get_health(State(state): State<AppState>) -> ApiResult<Json<Health>> {
     state

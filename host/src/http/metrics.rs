@@ -57,8 +57,14 @@ pub async fn track_requests(request: Request, next: Next) -> Response {
     response
 }
 
-/// `GET /metrics`: Prometheus text format.
-pub async fn get_metrics(State(state): State<AppState>) -> Response {
+pub fn routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
+    utoipa_axum::router::OpenApiRouter::new().routes(utoipa_axum::routes!(get_metrics))
+}
+
+/// Prometheus metrics of this process, in the text exposition format.
+#[utoipa::path(get, path = "/metrics", tag = "operations", security(()),
+    responses((status = 200, content_type = "text/plain", description = "Prometheus text format")))]
+async fn get_metrics(State(state): State<AppState>) -> Response {
     sample_gauges(&state).await;
     let handle = recorder();
     handle.run_upkeep();

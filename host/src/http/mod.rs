@@ -90,6 +90,7 @@ fn documented_routes(state: &AppState) -> (Router<AppState>, utoipa::openapi::Op
     );
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(health::routes())
+        .merge(metrics::routes())
         .merge(limited(default, &classes.default))
         .merge(limited(calculate, &classes.calculate))
         .merge(limited(upload, &classes.upload))
@@ -103,7 +104,6 @@ pub fn app(state: AppState) -> Router {
     let openapi_json = serde_json::to_string(&openapi).expect("the OpenAPI document serializes");
     let request_id = HeaderName::from_static(REQUEST_ID);
     routes
-        .route("/metrics", axum::routing::get(metrics::get_metrics))
         .route(
             "/api/openapi.json",
             axum::routing::get(move || async move {

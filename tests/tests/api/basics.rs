@@ -59,6 +59,7 @@ async fn errors_ids_and_documentation(backend: Backend) {
 /// Every route of the API and its method.
 const DOCUMENTED: &[(&str, &str)] = &[
     ("/api/health", "get"),
+    ("/metrics", "get"),
     ("/api/health/detailed", "get"),
     ("/api/me", "get"),
     ("/api/api-keys", "get"),
