@@ -5,7 +5,7 @@
 use super::calculate::pricing_error;
 use super::error::{ApiError, ApiResult, ErrorBody};
 use super::extract::Auth;
-use super::quotes::{QuoteView, pricing_record, quote_not_found};
+use super::quotes::{QuoteView, find_quote, pricing_record, quote_not_found};
 use crate::app::AppState;
 use crate::contract::{CalculationInput, QuoteRequest};
 use crate::quoting::diff::{Difference, differences};
@@ -51,11 +51,7 @@ async fn recalculate_quote(
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<QuoteView>> {
     let organization = caller.organization.id;
-    let quote = state
-        .store
-        .quote(organization, id)
-        .await?
-        .ok_or_else(|| quote_not_found(id))?;
+    let quote = find_quote(&state, organization, id).await?;
     if quote.status != QuoteStatus::Draft {
         return Err(ApiError::conflict(
             "quote_not_draft",
@@ -117,11 +113,7 @@ async fn verify_quote(
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<Verification>> {
     let organization = caller.organization.id;
-    let quote = state
-        .store
-        .quote(organization, id)
-        .await?
-        .ok_or_else(|| quote_not_found(id))?;
+    let quote = find_quote(&state, organization, id).await?;
     let reference = format!("{}@{}", quote.plugin_name, quote.plugin_version);
     let version = match state.resolve_plugin(organization, Some(&reference)).await {
         Ok(version) if version.sha256 == quote.plugin_sha256 => version,

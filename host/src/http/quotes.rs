@@ -173,6 +173,12 @@ pub fn status_filter(status: Option<&str>) -> Result<QuoteFilter, ApiError> {
     Ok(QuoteFilter { status })
 }
 
+/// One quote of the organization, or 404 `quote_not_found`.
+pub async fn find_quote(state: &AppState, organization: Uuid, id: Uuid) -> ApiResult<Quote> {
+    let quote = state.store.quote(organization, id).await?;
+    quote.ok_or_else(|| quote_not_found(id))
+}
+
 pub fn quote_not_found(id: Uuid) -> ApiError {
     ApiError::not_found(
         "quote_not_found",
@@ -279,11 +285,7 @@ async fn get_quote(
     Auth(caller): Auth,
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<QuoteView>> {
-    let quote = state
-        .store
-        .quote(caller.organization.id, id)
-        .await?
-        .ok_or_else(|| quote_not_found(id))?;
+    let quote = find_quote(&state, caller.organization.id, id).await?;
     Ok(Json(QuoteView::full(quote)))
 }
 
@@ -320,11 +322,7 @@ async fn update_quote(
     }
     check_title(patch.title.as_ref().and_then(|title| title.as_deref()))?;
     let organization = caller.organization.id;
-    let current = state
-        .store
-        .quote(organization, id)
-        .await?
-        .ok_or_else(|| quote_not_found(id))?;
+    let current = find_quote(&state, organization, id).await?;
     let status = match patch.status {
         Some(to) if !transition_allowed(current.status, to) => {
             return Err(ApiError::conflict(
