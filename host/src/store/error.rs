@@ -2,6 +2,8 @@
 
 use sqlx::error::ErrorKind;
 
+use super::quote::{QuoteStatus, StatusChange};
+
 /// Result alias used by every store method.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
@@ -83,6 +85,70 @@ impl StoreError {
     /// True when this is a foreign-key violation.
     pub(crate) fn is_foreign_key_violation(err: &sqlx::Error) -> bool {
         matches!(err, sqlx::Error::Database(db) if db.kind() == ErrorKind::ForeignKeyViolation)
+    }
+
+    /// Maps a foreign-key violation to `NotFound` (the row it refers to, e.g. the
+    /// organization, does not exist) and anything else as usual.
+    pub(crate) fn missing_parent(err: sqlx::Error) -> Self {
+        if Self::is_foreign_key_violation(&err) {
+            Self::NotFound
+        } else {
+            err.into()
+        }
+    }
+
+    /// A new API key's failure: an unknown organization is `NotFound`, a duplicate
+    /// hash `Conflict`.
+    pub(crate) fn api_key_insert(err: sqlx::Error) -> Self {
+        if Self::is_foreign_key_violation(&err) {
+            Self::NotFound
+        } else {
+            Self::unique_as_conflict(err, "api key hash already exists")
+        }
+    }
+
+    /// Deleting the active version of `name`.
+    pub(crate) fn active_version(name: &str, version: i32) -> Self {
+        Self::Conflict(format!(
+            "version {version} of plugin {name:?} is active; activate another version first"
+        ))
+    }
+
+    /// A plugin version delete that the active-version foreign key refused.
+    pub(crate) fn version_delete(err: sqlx::Error) -> Self {
+        if Self::is_foreign_key_violation(&err) {
+            Self::Conflict("plugin version is active".into())
+        } else {
+            err.into()
+        }
+    }
+
+    /// Why a status change changed nothing, from the quote's status now (`None`: no
+    /// such quote).
+    pub(crate) fn status_unchanged(
+        current: Option<QuoteStatus>,
+        change: Option<StatusChange>,
+    ) -> Self {
+        match (current, change) {
+            (Some(current), Some(change)) if current != change.from => Self::Conflict(format!(
+                "quote status is {current}, not {} any more",
+                change.from
+            )),
+            (Some(current), Some(change)) => {
+                Self::Conflict(format!("a {current} quote cannot become {}", change.to))
+            }
+            _ => Self::NotFound,
+        }
+    }
+
+    /// Why archiving a revision changed nothing (`exists`: the quote is there).
+    pub(crate) fn revision_moved(exists: bool, expected_revision: i32) -> Self {
+        match exists {
+            true => Self::Conflict(format!(
+                "quote is no longer at revision {expected_revision}"
+            )),
+            false => Self::NotFound,
+        }
     }
 
     /// Maps a unique violation to `Conflict(what)` and anything else as usual.

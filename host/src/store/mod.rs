@@ -1,5 +1,12 @@
-//! Storage layer: the [`Store`] trait, its domain types, and the SQLite and
-//! PostgreSQL implementations chosen by [`connect`] from the database URL.
+//! Storage layer: one trait per concern ([`TenantStore`], [`PluginStore`],
+//! [`QuoteStore`], [`ExchangeRateStore`], [`ActivityStore`], [`JobStore`]) behind one
+//! [`Store`], their domain types, and the SQLite and PostgreSQL implementations chosen
+//! by [`connect`] from the database URL.
+//!
+//! A backend is one folder (its connection, its column encodings in `values.rs`, one
+//! file per concern), one migrations folder and one line in [`connect`]; the SQL both
+//! backends speak, the row decoders and the domain rules are shared (`sql.rs`,
+//! `rows.rs`, the types).
 //!
 //! Conventions shared by both backends:
 //! - ids are UUID v7 generated in Rust; timestamps are UTC truncated to
@@ -13,24 +20,25 @@
 //!   quote_tenant` + `app.organization_id`) so row-level security is a second
 //!   wall behind the `WHERE organization_id = $1`.
 
+mod clock;
 mod config;
 mod cursor;
 mod error;
+mod export;
 mod lock;
-mod migrations;
 mod postgres;
 mod quote;
+mod rows;
+mod sql;
 mod sqlite;
 mod stats;
+mod traits;
 mod types;
+mod values;
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use async_trait::async_trait;
-use chrono::{DateTime, NaiveDate, Utc};
-use futures::stream::BoxStream;
-use uuid::Uuid;
+pub(crate) use self::clock::now;
 
 pub use self::config::PoolOptionsConfig;
 pub use self::cursor::{ActivityCursor, Page, PageCursor, QuoteCursor};
@@ -42,6 +50,9 @@ pub use self::quote::{
     QuoteStatus, QuoteUpdate, StatsWindow, StatusChange,
 };
 pub use self::sqlite::SqliteStore;
+pub use self::traits::{
+    ActivityStore, ExchangeRateStore, JobStore, PluginStore, QuoteStore, Store, TenantStore,
+};
 pub use self::types::{
     ActivityEntry, ActivityFilter, ApiKey, Backend, JobOutcome, JobRun, NewActivity, NewApiKey,
     NewPluginVersion, NewRate, Organization, Plugin, PluginBinary, PluginDetail, PluginVersion,
@@ -56,275 +67,14 @@ pub use self::types::{
 ///
 /// Migrations are *not* run here; `serve` calls [`Store::migrate`].
 pub async fn connect(url: &str, options: &PoolOptionsConfig) -> Result<Arc<dyn Store>> {
-    if url.starts_with("sqlite:") {
-        Ok(Arc::new(SqliteStore::connect(url, options).await?))
-    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(Arc::new(PostgresStore::connect(url, options).await?))
-    } else {
-        let scheme = url.split(':').next().unwrap_or_default();
-        Err(StoreError::Invalid(format!(
+    let scheme = url.split(':').next().unwrap_or_default();
+    match scheme {
+        "sqlite" => Ok(Arc::new(SqliteStore::connect(url, options).await?)),
+        "postgres" | "postgresql" if url[scheme.len()..].starts_with("://") => {
+            Ok(Arc::new(PostgresStore::connect(url, options).await?))
+        }
+        _ => Err(StoreError::Invalid(format!(
             "unsupported database URL scheme {scheme:?} (use sqlite: or postgres://)"
-        )))
+        ))),
     }
-}
-
-/// The whole persistence API of quote-host. One implementation per backend;
-/// shared as `Arc<dyn Store>`.
-#[async_trait]
-pub trait Store: Send + Sync {
-    // ----- lifecycle & health -------------------------------------------
-
-    /// Which backend this is (logs, health output).
-    fn backend(&self) -> Backend;
-
-    /// Applies pending embedded migrations. Called by `serve` at start;
-    /// idempotent, and safe when several hosts start at once (PostgreSQL
-    /// serializes them with the migrator's advisory lock).
-    async fn migrate(&self) -> Result<()>;
-
-    /// Round trip to the database for the health check; `Unavailable` if it
-    /// does not complete within `timeout` (including waiting for a connection).
-    async fn ping(&self, timeout: Duration) -> Result<()>;
-
-    /// Pool occupancy, for the health endpoint and metrics.
-    fn pool_state(&self) -> PoolState;
-
-    /// Closes the pool at shutdown, waiting for checked-out connections.
-    async fn close(&self);
-
-    // ----- organizations -------------------------------------------------
-
-    /// Creates a tenant (admin CLI / bootstrap). `Conflict` if the name exists.
-    async fn create_organization(&self, name: &str) -> Result<Organization>;
-
-    /// Looks a tenant up by its unique name (CLI commands).
-    async fn organization_by_name(&self, name: &str) -> Result<Option<Organization>>;
-
-    /// Looks a tenant up by id.
-    async fn organization_by_id(&self, id: Uuid) -> Result<Option<Organization>>;
-
-    /// Number of tenants; 0 at first start means "bootstrap".
-    async fn count_organizations(&self) -> Result<i64>;
-
-    // ----- API keys -----------------------------------------------------
-
-    /// Stores a new key (only its hash). `Conflict` on a duplicate hash,
-    /// `NotFound` if the organization does not exist.
-    async fn create_api_key(&self, key: NewApiKey) -> Result<ApiKey>;
-
-    /// Authenticates a request: the non-revoked key with this SHA-256 hex and
-    /// its organization. Not tenant-scoped (it discovers the tenant).
-    async fn api_key_by_hash(&self, key_hash: &str) -> Result<Option<(ApiKey, Organization)>>;
-
-    /// All keys of an organization (revoked included), oldest first.
-    async fn list_api_keys(&self, org: Uuid) -> Result<Vec<ApiKey>>;
-
-    /// Revokes a key of `org` (idempotent: keeps the first revocation time).
-    /// `NotFound` for an unknown id or another organization's key.
-    async fn revoke_api_key(&self, org: Uuid, id: Uuid) -> Result<ApiKey>;
-
-    /// Records a successful authentication; writes only if the stored value
-    /// is absent or older than a minute, so it is cheap per request.
-    async fn touch_api_key_last_used(&self, id: Uuid, at: DateTime<Utc>) -> Result<()>;
-
-    // ----- plugins ------------------------------------------------------
-
-    /// Upload: stores the bytes as the next version of the plugin (creating
-    /// the plugin on first upload) and returns `(version, true)`. Re-uploading
-    /// bytes with the same sha256 returns the existing version and `false`.
-    /// Concurrent uploads are serialized; numbers are never reused. Does not
-    /// activate the version.
-    async fn add_plugin_version(&self, upload: NewPluginVersion) -> Result<(PluginVersion, bool)>;
-
-    /// Plugins of an organization with active version and version count, by name.
-    async fn list_plugins(&self, org: Uuid) -> Result<Vec<Plugin>>;
-
-    /// One plugin with the metadata of all its versions (no bytes).
-    async fn plugin(&self, org: Uuid, name: &str) -> Result<Option<PluginDetail>>;
-
-    /// Bytes of a version, for loading into the runtime (cache by sha256).
-    async fn plugin_version_bytes(
-        &self,
-        org: Uuid,
-        name: &str,
-        version: i32,
-    ) -> Result<Option<PluginBinary>>;
-
-    /// The active version of `name`, or with `None` of the organization's most
-    /// recently activated plugin; what pricing a new quote uses.
-    async fn active_plugin_version(
-        &self,
-        org: Uuid,
-        name: Option<&str>,
-    ) -> Result<Option<PluginVersion>>;
-
-    /// Makes `version` the one used for pricing. `NotFound` if absent.
-    async fn activate_plugin_version(
-        &self,
-        org: Uuid,
-        name: &str,
-        version: i32,
-    ) -> Result<PluginVersion>;
-
-    /// Deletes a version. `Conflict` if it is the active one, `NotFound` if absent.
-    async fn delete_plugin_version(&self, org: Uuid, name: &str, version: i32) -> Result<()>;
-
-    // ----- quotes -------------------------------------------------------
-
-    /// Stores a freshly priced quote as `draft`, revision 1, allocating its
-    /// number (`Q-<year>-<000001>`, gapless per organization and UTC year) in
-    /// the same transaction.
-    async fn create_quote(&self, quote: NewQuote) -> Result<Quote>;
-
-    /// One quote of `org`.
-    async fn quote(&self, org: Uuid, id: Uuid) -> Result<Option<Quote>>;
-
-    /// A page of quotes, newest first, keyset-paginated on `(created_at, id)`.
-    /// `limit` is clamped to 1..=1000. Listings are summaries: `request`, `result` and
-    /// `rates` are JSON `null` (read one quote for them).
-    async fn list_quotes(
-        &self,
-        org: Uuid,
-        filter: QuoteFilter,
-        limit: u32,
-        cursor: Option<PageCursor>,
-    ) -> Result<Page<Quote>>;
-
-    /// Changes title and/or status. A status change is applied only if the
-    /// quote is still in `StatusChange::from` (the caller validated the
-    /// transition from that state); otherwise `Conflict`. `NotFound` if absent.
-    async fn update_quote(&self, org: Uuid, id: Uuid, update: QuoteUpdate) -> Result<Quote>;
-
-    /// Deletes a quote and its revisions. `NotFound` if absent.
-    async fn delete_quote(&self, org: Uuid, id: Uuid) -> Result<()>;
-
-    /// Recalculation: in one transaction archives the current result into
-    /// `quote_revisions` and stores `pricing` as revision + 1, provided the
-    /// quote is still at `expected_revision` (else `Conflict`).
-    async fn save_quote_revision(
-        &self,
-        org: Uuid,
-        id: Uuid,
-        expected_revision: i32,
-        pricing: Pricing,
-    ) -> Result<Quote>;
-
-    /// Archived revisions of a quote, oldest first (the current one is the
-    /// quote itself). `NotFound` if the quote is absent.
-    async fn quote_revisions(&self, org: Uuid, id: Uuid) -> Result<Vec<QuoteRevision>>;
-
-    /// Export: every matching quote, oldest first (`created_at, id`), streamed
-    /// from a database cursor with flat memory. The stream owns its connection
-    /// (PostgreSQL: a tenant transaction) until it ends or is dropped.
-    async fn export_quotes(
-        &self,
-        org: Uuid,
-        filter: QuoteFilter,
-    ) -> Result<BoxStream<'static, Result<Quote>>>;
-
-    /// Dashboard aggregates: counts by status, per-currency accepted totals
-    /// for the current and previous month, most recent quotes.
-    async fn quote_stats(&self, org: Uuid, window: StatsWindow) -> Result<QuoteStats>;
-
-    // ----- exchange rates (global, not tenant-scoped) -------------------
-
-    /// Daily fetch job: inserts the rows of `rate_date` from `source`; rows
-    /// already stored for that (source, pair, date) are left untouched.
-    /// Returns how many rows were new.
-    async fn store_rates(
-        &self,
-        source: &str,
-        rate_date: NaiveDate,
-        rows: &[NewRate],
-        fetched_at: DateTime<Utc>,
-    ) -> Result<u64>;
-
-    /// Rate snapshot for pricing: per (from, to) pair the row with the latest
-    /// `rate_date <= on_or_before` (any date if `None`; ties across sources go
-    /// to the latest fetch). Ordered by pair.
-    async fn latest_rates(&self, on_or_before: Option<NaiveDate>) -> Result<Vec<StoredRate>>;
-
-    /// One pair, same rule as [`latest_rates`](Self::latest_rates).
-    async fn rate(
-        &self,
-        from: &str,
-        to: &str,
-        on_or_before: Option<NaiveDate>,
-    ) -> Result<Option<StoredRate>>;
-
-    /// Time of the most recent fetch, for "fetch on start if stale".
-    async fn newest_rate_fetch(&self) -> Result<Option<DateTime<Utc>>>;
-
-    // ----- activity log -------------------------------------------------
-
-    /// Writes a batch of entries (from any organizations) atomically, in
-    /// multi-row inserts chunked under the parameter limit. Returns the count.
-    async fn insert_activity_batch(&self, entries: &[NewActivity]) -> Result<u64>;
-
-    /// A page of `org`'s activity, newest first, keyset-paginated on
-    /// `(created_at, id)`. `limit` is clamped to 1..=1000.
-    async fn list_activity(
-        &self,
-        org: Uuid,
-        filter: ActivityFilter,
-        limit: u32,
-        cursor: Option<PageCursor>,
-    ) -> Result<Page<ActivityEntry>>;
-
-    /// Number of `org`'s entries (tests, admin).
-    async fn count_activity(&self, org: Uuid) -> Result<i64>;
-
-    // ----- job runs -----------------------------------------------------
-
-    /// Records that `job` starts now (outcome `running`); returns the run id.
-    async fn start_job_run(&self, job: &str) -> Result<Uuid>;
-
-    /// Records the end of a run. `NotFound` for an unknown id.
-    async fn finish_job_run(
-        &self,
-        id: Uuid,
-        outcome: JobOutcome,
-        detail: &str,
-        items: i64,
-    ) -> Result<()>;
-
-    /// Records a run that was skipped (e.g. lock held elsewhere); returns its id.
-    async fn record_skipped(&self, job: &str, detail: &str) -> Result<Uuid>;
-
-    /// The most recently started run of `job`.
-    async fn last_job_run(&self, job: &str) -> Result<Option<JobRun>>;
-
-    /// Recent runs, newest first, of one job or of all (`None`).
-    async fn list_job_runs(&self, job: Option<&str>, limit: u32) -> Result<Vec<JobRun>>;
-
-    /// Before running a scheduled job: `Some(guard)` if this process now holds
-    /// the lock `key`, `None` if another holder has it. See [`JobLockGuard`]
-    /// for the release semantics of each backend.
-    async fn try_job_lock(&self, key: i64) -> Result<Option<JobLockGuard>>;
-}
-
-/// Current time truncated to microseconds (the precision both databases keep).
-pub(crate) fn now() -> DateTime<Utc> {
-    truncate_micros(Utc::now())
-}
-
-/// Truncates a timestamp to whole microseconds.
-pub(crate) fn truncate_micros(t: DateTime<Utc>) -> DateTime<Utc> {
-    DateTime::<Utc>::from_timestamp_micros(t.timestamp_micros()).unwrap_or(t)
-}
-
-/// Quote number text for `seq` in `year`.
-pub(crate) fn quote_number(year: i32, seq: i64) -> String {
-    format!("Q-{year}-{seq:06}")
-}
-
-/// Turns the receiving end of an export task's channel into a stream.
-pub(crate) fn receiver_stream<T: Send + 'static>(
-    receiver: tokio::sync::mpsc::Receiver<Result<T>>,
-) -> BoxStream<'static, Result<T>> {
-    use futures::StreamExt;
-    futures::stream::unfold(receiver, |mut rx| async move {
-        rx.recv().await.map(|item| (item, rx))
-    })
-    .boxed()
 }

@@ -4,15 +4,16 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::error::StoreError;
 
-/// Lifecycle state of a quote. Transition rules live with the caller; the
-/// store only guarantees the change is applied to the state the caller saw.
+/// Lifecycle state of a quote: draft -> sent -> accepted | rejected | expired, and
+/// draft or sent -> cancelled ([`can_become`](Self::can_become)). The store applies the
+/// rule in the statement that changes a status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum QuoteStatus {
@@ -40,6 +41,21 @@ impl QuoteStatus {
         Self::Expired,
         Self::Cancelled,
     ];
+
+    /// Every allowed change, `(from, to)`.
+    pub const TRANSITIONS: [(QuoteStatus, QuoteStatus); 6] = [
+        (Self::Draft, Self::Sent),
+        (Self::Sent, Self::Accepted),
+        (Self::Sent, Self::Rejected),
+        (Self::Sent, Self::Expired),
+        (Self::Draft, Self::Cancelled),
+        (Self::Sent, Self::Cancelled),
+    ];
+
+    /// Whether a quote in this status may move to `to`.
+    pub fn can_become(self, to: QuoteStatus) -> bool {
+        Self::TRANSITIONS.contains(&(self, to))
+    }
 
     /// The stored (and serialized) text.
     pub fn as_str(self) -> &'static str {
@@ -115,6 +131,37 @@ pub struct Quote {
     pub updated_at: DateTime<Utc>,
 }
 
+impl Quote {
+    /// A freshly priced quote as [`QuoteStore::create_quote`](super::QuoteStore::create_quote)
+    /// stores it: `draft`, revision 1, its number `Q-<year>-<seq, 6 digits>`, priced,
+    /// created and updated `at`.
+    pub(crate) fn draft(new: NewQuote, seq: i64, at: DateTime<Utc>) -> Self {
+        let p = new.pricing;
+        Self {
+            id: Uuid::now_v7(),
+            organization_id: new.organization_id,
+            number: format!("Q-{}-{seq:06}", at.year()),
+            title: new.title,
+            status: QuoteStatus::Draft,
+            currency: p.currency,
+            subtotal: p.subtotal,
+            tax: p.tax,
+            total: p.total,
+            request: p.request,
+            result: p.result,
+            plugin_name: p.plugin_name,
+            plugin_version: p.plugin_version,
+            plugin_sha256: p.plugin_sha256,
+            rates: p.rates,
+            fuel_used: p.fuel_used,
+            revision: 1,
+            priced_at: at,
+            created_at: at,
+            updated_at: at,
+        }
+    }
+}
+
 /// The output of one pricing run: what creation and recalculation store.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Pricing {
@@ -142,7 +189,7 @@ pub struct Pricing {
     pub fuel_used: i64,
 }
 
-/// Input of [`Store::create_quote`](super::Store::create_quote). The quote
+/// Input of [`QuoteStore::create_quote`](super::QuoteStore::create_quote). The quote
 /// starts as `draft`, revision 1; number, id and times are assigned by the store.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewQuote {
@@ -154,8 +201,8 @@ pub struct NewQuote {
     pub pricing: Pricing,
 }
 
-/// A status change the caller has already validated: applied only if the
-/// quote is still in `from`.
+/// A status change: applied only if the quote is still in `from`, the status the
+/// caller saw, and `from` may become `to`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StatusChange {
     /// Status the caller saw.
@@ -164,7 +211,7 @@ pub struct StatusChange {
     pub to: QuoteStatus,
 }
 
-/// Input of [`Store::update_quote`](super::Store::update_quote); `None` = leave as is.
+/// Input of [`QuoteStore::update_quote`](super::QuoteStore::update_quote); `None` = leave as is.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct QuoteUpdate {
     /// `Some(None)` clears the title.
@@ -217,7 +264,7 @@ pub struct QuoteFilter {
     pub status: Option<QuoteStatus>,
 }
 
-/// Time windows of [`Store::quote_stats`](super::Store::quote_stats), all
+/// Time windows of [`QuoteStore::quote_stats`](super::QuoteStore::quote_stats), all
 /// half-open `[start, next)` on `created_at`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StatsWindow {

@@ -22,6 +22,17 @@ pub struct Organization {
     pub created_at: DateTime<Utc>,
 }
 
+impl Organization {
+    /// A new tenant called `name`, created now.
+    pub(crate) fn new(name: &str) -> Self {
+        Self {
+            id: Uuid::now_v7(),
+            name: name.to_owned(),
+            created_at: super::clock::now(),
+        }
+    }
+}
+
 /// What an API key may do within its organization.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -80,7 +91,23 @@ pub struct ApiKey {
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
-/// Input of [`Store::create_api_key`](super::Store::create_api_key).
+impl ApiKey {
+    /// The stored form of `key`, created now.
+    pub(crate) fn new(key: &NewApiKey) -> Self {
+        Self {
+            id: Uuid::now_v7(),
+            organization_id: key.organization_id,
+            name: key.name.clone(),
+            role: key.role,
+            prefix: key.prefix.clone(),
+            created_at: super::clock::now(),
+            last_used_at: None,
+            revoked_at: None,
+        }
+    }
+}
+
+/// Input of [`TenantStore::create_api_key`](super::TenantStore::create_api_key).
 #[derive(Debug, Clone)]
 pub struct NewApiKey {
     /// Owning organization.
@@ -137,6 +164,22 @@ pub struct PluginVersion {
     pub uploaded_by: Option<Uuid>,
 }
 
+impl PluginVersion {
+    /// The metadata of `upload` stored as version `number` at `at`.
+    pub(crate) fn uploaded(upload: &NewPluginVersion, number: i32, at: DateTime<Utc>) -> Self {
+        Self {
+            organization_id: upload.organization_id,
+            plugin_name: upload.name.clone(),
+            version: number,
+            sha256: upload.sha256.clone(),
+            size_bytes: upload.wasm.len() as i64,
+            describe: upload.describe.clone(),
+            uploaded_at: at,
+            uploaded_by: upload.uploaded_by,
+        }
+    }
+}
+
 /// A plugin with all its versions, oldest first.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PluginDetail {
@@ -155,7 +198,7 @@ pub struct PluginBinary {
     pub wasm: Vec<u8>,
 }
 
-/// Input of [`Store::add_plugin_version`](super::Store::add_plugin_version).
+/// Input of [`PluginStore::add_plugin_version`](super::PluginStore::add_plugin_version).
 #[derive(Debug, Clone)]
 pub struct NewPluginVersion {
     /// Owning organization.
@@ -246,7 +289,7 @@ pub struct ActivityEntry {
     pub created_at: DateTime<Utc>,
 }
 
-/// Filter of [`Store::list_activity`](super::Store::list_activity); `None` = any.
+/// Filter of [`ActivityStore::list_activity`](super::ActivityStore::list_activity); `None` = any.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ActivityFilter {
     /// Exact action, e.g. `quote.create`.
@@ -340,4 +383,15 @@ pub struct PoolState {
     pub idle: u32,
     /// Configured maximum.
     pub max: u32,
+}
+
+impl PoolState {
+    /// From a pool's counters.
+    pub(crate) fn new(size: u32, idle: usize, max: u32) -> Self {
+        Self {
+            size,
+            idle: u32::try_from(idle).unwrap_or(u32::MAX),
+            max,
+        }
+    }
 }

@@ -334,8 +334,13 @@ both_backends!(stats, stats_scenario);
 async fn stats_scenario(ctx: &Ctx) {
     let s = &*ctx.store;
     let org = new_org(s).await;
-    let accept = StatusChange {
+    // Accepting goes through sent: the store applies the status rule.
+    let send = StatusChange {
         from: QuoteStatus::Draft,
+        to: QuoteStatus::Sent,
+    };
+    let accept = StatusChange {
+        from: QuoteStatus::Sent,
         to: QuoteStatus::Accepted,
     };
     for (currency, total, accepted) in [
@@ -353,16 +358,18 @@ async fn stats_scenario(ctx: &Ctx) {
             .await
             .unwrap();
         if accepted {
-            s.update_quote(
-                org,
-                q.id,
-                QuoteUpdate {
-                    title: None,
-                    status: Some(accept),
-                },
-            )
-            .await
-            .unwrap();
+            for change in [send, accept] {
+                s.update_quote(
+                    org,
+                    q.id,
+                    QuoteUpdate {
+                        title: None,
+                        status: Some(change),
+                    },
+                )
+                .await
+                .unwrap();
+            }
         }
     }
     let now = Utc::now();

@@ -1,108 +1,68 @@
-//! PostgreSQL: quotes, revisions, export and dashboard figures (tenant transactions).
+//! PostgreSQL: quotes, revisions, the export stream and dashboard figures (tenant
+//! transactions).
 
-use chrono::Datelike;
+use async_trait::async_trait;
+use chrono::{DateTime, Datelike, Utc};
+use futures::stream::BoxStream;
 use sqlx::postgres::PgConnection;
 use sqlx::{Postgres, QueryBuilder};
 use uuid::Uuid;
 
+use super::super::clock::now;
 use super::super::cursor::{Page, PageCursor, clamp_limit, make_page};
 use super::super::error::{Result, StoreError};
 use super::super::quote::{
-    NewQuote, Pricing, Quote, QuoteFilter, QuoteRevision, QuoteStatus, QuoteUpdate,
+    NewQuote, PeriodStats, Pricing, Quote, QuoteFilter, QuoteRevision, QuoteStats, QuoteStatus,
+    QuoteUpdate, StatsWindow,
 };
-use super::super::{now, quote_number};
+use super::super::stats::{self, CurrencySums};
+use super::super::traits::QuoteStore;
+use super::super::values::{Columns, SqlText, values};
+use super::super::{export, rows, sql};
 use super::PostgresStore;
-use super::rows;
+use super::query;
 
-impl PostgresStore {
-    pub(super) async fn create_quote_impl(&self, new: NewQuote) -> Result<Quote> {
+/// Accepted totals of `[$2, $3)` per currency, summed exactly as NUMERIC.
+const ACCEPTED_BETWEEN: &str = "SELECT currency, count(*) AS n, sum(total) AS total FROM quotes
+     WHERE organization_id = $1 AND status = 'accepted' AND created_at >= $2 AND created_at < $3
+     GROUP BY currency";
+
+/// Locks the quote: a concurrent recalculation waits here and then sees the new
+/// revision (instead of colliding on the archive's key).
+const LOCK_REVISION: &str =
+    "SELECT revision FROM quotes WHERE organization_id = $1 AND id = $2 FOR UPDATE";
+
+#[async_trait]
+impl QuoteStore for PostgresStore {
+    async fn create_quote(&self, new: NewQuote) -> Result<Quote> {
         let at = now();
         let mut tx = self.tenant_tx(new.organization_id).await?;
-        let seq: i64 = sqlx::query_scalar(
-            "INSERT INTO quote_counters (organization_id, year, last) VALUES ($1, $2, 1)
-             ON CONFLICT (organization_id, year) DO UPDATE SET last = quote_counters.last + 1
-             RETURNING last",
+        let seq = query(
+            sql::NEXT_QUOTE_NUMBER,
+            &values![new.organization_id, at.year()],
         )
-        .bind(new.organization_id)
-        .bind(at.year())
         .fetch_one(&mut *tx)
         .await
-        .map_err(|e| {
-            if StoreError::is_foreign_key_violation(&e) {
-                StoreError::NotFound
-            } else {
-                e.into()
-            }
-        })?;
-        let p = new.pricing;
-        let quote = Quote {
-            id: Uuid::now_v7(),
-            organization_id: new.organization_id,
-            number: quote_number(at.year(), seq),
-            title: new.title,
-            status: QuoteStatus::Draft,
-            currency: p.currency,
-            subtotal: p.subtotal,
-            tax: p.tax,
-            total: p.total,
-            request: p.request,
-            result: p.result,
-            plugin_name: p.plugin_name,
-            plugin_version: p.plugin_version,
-            plugin_sha256: p.plugin_sha256,
-            rates: p.rates,
-            fuel_used: p.fuel_used,
-            revision: 1,
-            priced_at: at,
-            created_at: at,
-            updated_at: at,
-        };
-        sqlx::query(concat!(
-            "INSERT INTO quotes (",
-            quote_cols!(),
-            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::json, $11::json, $12, $13, $14, $15::json, $16, $17,
-                       $18, $18, $18)"
-        ))
-        .bind(quote.id)
-        .bind(quote.organization_id)
-        .bind(&quote.number)
-        .bind(&quote.title)
-        .bind(quote.status.as_str())
-        .bind(&quote.currency)
-        .bind(quote.subtotal)
-        .bind(quote.tax)
-        .bind(quote.total)
-        .bind(rows::json_text(&quote.request))
-        .bind(rows::json_text(&quote.result))
-        .bind(&quote.plugin_name)
-        .bind(quote.plugin_version)
-        .bind(&quote.plugin_sha256)
-        .bind(rows::json_text(&quote.rates))
-        .bind(quote.fuel_used)
-        .bind(quote.revision)
-        .bind(at)
-        .execute(&mut *tx)
-        .await?;
+        .map_err(StoreError::missing_parent)?
+        .big("last")?;
+        let quote = Quote::draft(new, seq, at);
+        query(sql::INSERT_QUOTE, &sql::quote_values(&quote))
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(quote)
     }
 
-    pub(super) async fn quote_impl(&self, org: Uuid, id: Uuid) -> Result<Option<Quote>> {
+    async fn quote(&self, org: Uuid, id: Uuid) -> Result<Option<Quote>> {
         let mut tx = self.tenant_tx(org).await?;
-        let row = sqlx::query(concat!(
-            "SELECT ",
-            quote_cols!(),
-            " FROM quotes WHERE organization_id = $1 AND id = $2"
-        ))
-        .bind(org)
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await?;
+        let row = query(sql::QUOTE, &values![org, id])
+            .fetch_optional(&mut *tx)
+            .await?;
         tx.commit().await?;
         row.as_ref().map(rows::quote).transpose()
     }
 
-    pub(super) async fn list_quotes_impl(
+    async fn list_quotes(
         &self,
         org: Uuid,
         filter: QuoteFilter,
@@ -110,69 +70,33 @@ impl PostgresStore {
         cursor: Option<PageCursor>,
     ) -> Result<Page<Quote>> {
         let limit = clamp_limit(limit);
-        let mut qb = select_quote_summaries(org, filter);
-        if let Some(c) = cursor {
-            qb.push(" AND (created_at, id) < (")
-                .push_bind(c.created_at)
-                .push(", ")
-                .push_bind(c.id)
-                .push(")");
-        }
-        qb.push(" ORDER BY created_at DESC, id DESC LIMIT ")
-            .push_bind(i64::from(limit) + 1);
+        let mut page = QueryBuilder::<Postgres>::start();
+        sql::quote_page(&mut page, org, filter, limit, cursor);
         let mut tx = self.tenant_tx(org).await?;
-        let found = qb.build().fetch_all(&mut *tx).await?;
+        let found = page.build().fetch_all(&mut *tx).await?;
         tx.commit().await?;
-        let quotes = found.iter().map(rows::quote).collect::<Result<Vec<_>>>()?;
+        let quotes = rows::all(&found, rows::quote)?;
         Ok(make_page(quotes, limit, |q| {
             PageCursor::new(q.created_at, q.id)
         }))
     }
 
-    pub(super) async fn update_quote_impl(
-        &self,
-        org: Uuid,
-        id: Uuid,
-        update: QuoteUpdate,
-    ) -> Result<Quote> {
+    async fn update_quote(&self, org: Uuid, id: Uuid, update: QuoteUpdate) -> Result<Quote> {
+        let mut statement = QueryBuilder::<Postgres>::start();
+        sql::update_quote(&mut statement, org, id, &update, now());
         let mut tx = self.tenant_tx(org).await?;
-        let mut qb: QueryBuilder<Postgres> = QueryBuilder::new("UPDATE quotes SET updated_at = ");
-        qb.push_bind(now());
-        if let Some(title) = &update.title {
-            qb.push(", title = ").push_bind(title.clone());
-        }
-        if let Some(change) = update.status {
-            qb.push(", status = ").push_bind(change.to.as_str());
-        }
-        qb.push(" WHERE organization_id = ")
-            .push_bind(org)
-            .push(" AND id = ")
-            .push_bind(id);
-        if let Some(change) = update.status {
-            qb.push(" AND status = ").push_bind(change.from.as_str());
-        }
-        qb.push(concat!(" RETURNING ", quote_cols!()));
-        let row = qb.build().fetch_optional(&mut *tx).await?;
+        let row = statement.build().fetch_optional(&mut *tx).await?;
         let Some(row) = row else {
             let current = current_status(&mut tx, org, id).await?;
-            return Err(match (current, update.status) {
-                (Some(cur), Some(change)) => StoreError::Conflict(format!(
-                    "quote status is {cur}, not {} any more",
-                    change.from
-                )),
-                _ => StoreError::NotFound,
-            });
+            return Err(StoreError::status_unchanged(current, update.status));
         };
-        let quote = rows::quote(&row)?;
         tx.commit().await?;
-        Ok(quote)
+        rows::quote(&row)
     }
 
-    pub(super) async fn delete_quote_impl(&self, org: Uuid, id: Uuid) -> Result<()> {
+    async fn delete_quote(&self, org: Uuid, id: Uuid) -> Result<()> {
         let mut tx = self.tenant_tx(org).await?;
-        let done = sqlx::query("DELETE FROM quotes WHERE organization_id = $1 AND id = $2")
-            .bind(org)
-            .bind(id)
+        let done = query(sql::DELETE_QUOTE, &values![org, id])
             .execute(&mut *tx)
             .await?;
         if done.rows_affected() == 0 {
@@ -182,147 +106,118 @@ impl PostgresStore {
         Ok(())
     }
 
-    pub(super) async fn save_quote_revision_impl(
+    async fn save_quote_revision(
         &self,
         org: Uuid,
         id: Uuid,
         expected_revision: i32,
-        p: Pricing,
+        pricing: Pricing,
     ) -> Result<Quote> {
         let at = now();
         let mut tx = self.tenant_tx(org).await?;
-        // Lock the quote first: a concurrent recalculation waits here and then
-        // sees the new revision (instead of colliding on the archive's key).
-        let current: Option<i32> = sqlx::query_scalar(
-            "SELECT revision FROM quotes WHERE organization_id = $1 AND id = $2 FOR UPDATE",
-        )
-        .bind(org)
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        match current {
+        let locked = query(LOCK_REVISION, &values![org, id])
+            .fetch_optional(&mut *tx)
+            .await?;
+        match locked.map(|row| row.int("revision")).transpose()? {
             None => return Err(StoreError::NotFound),
-            Some(r) if r != expected_revision => {
+            Some(revision) if revision != expected_revision => {
                 return Err(StoreError::Conflict(format!(
-                    "quote is at revision {r}, not {expected_revision}"
+                    "quote is at revision {revision}, not {expected_revision}"
                 )));
             }
             Some(_) => {}
         }
-        let archived = sqlx::query(
-            "INSERT INTO quote_revisions (quote_id, organization_id, revision, currency, subtotal, tax,
-                 total, request, result, plugin_name, plugin_version, plugin_sha256, rates, fuel_used,
-                 created_at, archived_at)
-             SELECT id, organization_id, revision, currency, subtotal, tax, total, request, result,
-                 plugin_name, plugin_version, plugin_sha256, rates, fuel_used, priced_at, $4
-             FROM quotes WHERE organization_id = $1 AND id = $2 AND revision = $3",
+        let archived = query(
+            sql::ARCHIVE_REVISION,
+            &values![org, id, expected_revision, at],
         )
-        .bind(org)
-        .bind(id)
-        .bind(expected_revision)
-        .bind(at)
         .execute(&mut *tx)
         .await?;
         if archived.rows_affected() == 0 {
             let exists = current_status(&mut tx, org, id).await?.is_some();
-            return Err(if exists {
-                StoreError::Conflict(format!(
-                    "quote is no longer at revision {expected_revision}"
-                ))
-            } else {
-                StoreError::NotFound
-            });
+            return Err(StoreError::revision_moved(exists, expected_revision));
         }
-        let row = sqlx::query(concat!(
-            "UPDATE quotes SET currency = $4, subtotal = $5, tax = $6, total = $7, request = $8::json,
-                 result = $9::json, plugin_name = $10, plugin_version = $11, plugin_sha256 = $12,
-                 rates = $13::json, fuel_used = $14, revision = revision + 1, priced_at = $15,
-                 updated_at = $15
-             WHERE organization_id = $1 AND id = $2 AND revision = $3 RETURNING ",
-            quote_cols!()
-        ))
-        .bind(org)
-        .bind(id)
-        .bind(expected_revision)
-        .bind(&p.currency)
-        .bind(p.subtotal)
-        .bind(p.tax)
-        .bind(p.total)
-        .bind(rows::json_text(&p.request))
-        .bind(rows::json_text(&p.result))
-        .bind(&p.plugin_name)
-        .bind(p.plugin_version)
-        .bind(&p.plugin_sha256)
-        .bind(rows::json_text(&p.rates))
-        .bind(p.fuel_used)
-        .bind(at)
-        .fetch_one(&mut *tx)
-        .await?;
-        let quote = rows::quote(&row)?;
+        let saved = sql::pricing_values(org, id, expected_revision, &pricing, at);
+        let row = query(sql::SAVE_PRICING, &saved).fetch_one(&mut *tx).await?;
         tx.commit().await?;
-        Ok(quote)
+        rows::quote(&row)
     }
 
-    pub(super) async fn quote_revisions_impl(
-        &self,
-        org: Uuid,
-        id: Uuid,
-    ) -> Result<Vec<QuoteRevision>> {
+    async fn quote_revisions(&self, org: Uuid, id: Uuid) -> Result<Vec<QuoteRevision>> {
         let mut tx = self.tenant_tx(org).await?;
         if current_status(&mut tx, org, id).await?.is_none() {
             return Err(StoreError::NotFound);
         }
-        let revisions = sqlx::query(
-            "SELECT quote_id, organization_id, revision, currency, subtotal, tax, total, request,
-                 result, plugin_name, plugin_version, plugin_sha256, rates, fuel_used, created_at,
-                 archived_at
-             FROM quote_revisions WHERE organization_id = $1 AND quote_id = $2 ORDER BY revision",
-        )
-        .bind(org)
-        .bind(id)
-        .fetch_all(&mut *tx)
-        .await?
-        .iter()
-        .map(rows::quote_revision)
-        .collect::<Result<Vec<_>>>()?;
+        let found = query(sql::QUOTE_REVISIONS, &values![org, id])
+            .fetch_all(&mut *tx)
+            .await?;
         tx.commit().await?;
-        Ok(revisions)
+        rows::all(&found, rows::quote_revision)
+    }
+
+    async fn export_quotes(
+        &self,
+        org: Uuid,
+        filter: QuoteFilter,
+    ) -> Result<BoxStream<'static, Result<Quote>>> {
+        let mut tx = self.tenant_tx(org).await?;
+        // The export may outlive any sane statement timeout while a slow
+        // client drains it; the transaction is confined by RLS anyway.
+        sqlx::query("SELECT set_config('statement_timeout', '0', true)")
+            .execute(&mut *tx)
+            .await?;
+        let (sender, stream) = export::channel();
+        tokio::spawn(async move {
+            let mut statement = QueryBuilder::<Postgres>::start();
+            sql::quote_export(&mut statement, org, filter);
+            export::forward(statement.build().fetch(&mut *tx), sender).await;
+            // Read-only: ending it either way is fine; an abandoned export's
+            // remaining rows are drained before the connection is reused.
+            let _ = tx.rollback().await;
+        });
+        Ok(stream)
+    }
+
+    async fn quote_stats(&self, org: Uuid, w: StatsWindow) -> Result<QuoteStats> {
+        let mut tx = self.tenant_tx(org).await?;
+        let counts = query(sql::STATUS_COUNTS, &values![org])
+            .fetch_all(&mut *tx)
+            .await?;
+        let current = period(&mut tx, org, w.month_start, w.next_month_start).await?;
+        let previous = period(&mut tx, org, w.prev_month_start, w.month_start).await?;
+        let recent = query(sql::RECENT_QUOTES, &values![org, i64::from(w.recent)])
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(QuoteStats {
+            by_status: stats::status_counts(&counts)?,
+            current_month: current,
+            previous_month: previous,
+            recent: rows::all(&recent, rows::quote)?,
+        })
     }
 }
 
-/// `SELECT <cols> FROM quotes WHERE organization_id = ? [AND status = ?]`.
-pub(super) fn select_quotes(org: Uuid, filter: QuoteFilter) -> QueryBuilder<Postgres> {
-    filtered(
-        QueryBuilder::new(concat!(
-            "SELECT ",
-            quote_cols!(),
-            " FROM quotes WHERE organization_id = "
-        )),
-        org,
-        filter,
-    )
-}
-
-/// The same without the documents (see [`quote_summary_cols`]).
-fn select_quote_summaries(org: Uuid, filter: QuoteFilter) -> QueryBuilder<Postgres> {
-    let columns = concat!(
-        "SELECT ",
-        quote_summary_cols!(),
-        " FROM quotes WHERE organization_id = "
-    );
-    filtered(QueryBuilder::new(columns), org, filter)
-}
-
-fn filtered(
-    mut qb: QueryBuilder<Postgres>,
+/// Figures of `[from, to)`.
+async fn period(
+    conn: &mut PgConnection,
     org: Uuid,
-    filter: QuoteFilter,
-) -> QueryBuilder<Postgres> {
-    qb.push_bind(org);
-    if let Some(status) = filter.status {
-        qb.push(" AND status = ").push_bind(status.as_str());
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<PeriodStats> {
+    let window = values![org, from, to];
+    let created = query(sql::CREATED_BETWEEN, &window)
+        .fetch_one(&mut *conn)
+        .await?
+        .big("n")?;
+    let mut sums = CurrencySums::default();
+    for row in query(ACCEPTED_BETWEEN, &window)
+        .fetch_all(&mut *conn)
+        .await?
+    {
+        sums.add(&row)?;
     }
-    qb
+    Ok(sums.period(from, to, created))
 }
 
 /// Current status of a quote, `None` if it does not exist in `org`.
@@ -331,11 +226,8 @@ async fn current_status(
     org: Uuid,
     id: Uuid,
 ) -> Result<Option<QuoteStatus>> {
-    let status: Option<String> =
-        sqlx::query_scalar("SELECT status FROM quotes WHERE organization_id = $1 AND id = $2")
-            .bind(org)
-            .bind(id)
-            .fetch_optional(&mut *conn)
-            .await?;
-    status.map(|s| s.parse()).transpose()
+    let row = query(sql::QUOTE_STATUS, &values![org, id])
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.map(|row| row.parsed("status")).transpose()
 }

@@ -1,286 +1,136 @@
 //! SQLite: plugins and their versions.
 
+use async_trait::async_trait;
 use uuid::Uuid;
 
+use super::super::clock::now;
 use super::super::error::{Result, StoreError};
-use super::super::now;
+use super::super::traits::PluginStore;
 use super::super::types::{NewPluginVersion, Plugin, PluginBinary, PluginDetail, PluginVersion};
+use super::super::values::{Columns, values};
+use super::super::{rows, sql};
 use super::SqliteStore;
-use super::codec::{self, ts};
+use super::query;
 
-/// Metadata columns of `plugin_versions` (aliased `v`).
-macro_rules! version_cols {
-    () => {
-        "v.organization_id, v.plugin_name, v.version, v.sha256, v.size_bytes, v.describe_json,
-         v.uploaded_at, v.uploaded_by"
-    };
-}
-
-/// Columns of `plugins` (aliased `p`) plus the version count.
-macro_rules! plugin_cols {
-    () => {
-        "p.organization_id, p.name, p.active_version, p.last_version, p.activated_at, p.created_at,
-         p.updated_at,
-         (SELECT count(*) FROM plugin_versions c
-          WHERE c.organization_id = p.organization_id AND c.plugin_name = p.name) AS version_count"
-    };
-}
-
-impl SqliteStore {
-    pub(super) async fn add_plugin_version_impl(
-        &self,
-        up: NewPluginVersion,
-    ) -> Result<(PluginVersion, bool)> {
+#[async_trait]
+impl PluginStore for SqliteStore {
+    async fn add_plugin_version(&self, up: NewPluginVersion) -> Result<(PluginVersion, bool)> {
+        // The write lock, taken up front, serializes concurrent uploads.
         let mut tx = self.write_tx().await?;
-        let existing = sqlx::query(concat!(
-            "SELECT ",
-            version_cols!(),
-            " FROM plugin_versions v
-              WHERE v.organization_id = ?1 AND v.plugin_name = ?2 AND v.sha256 = ?3"
-        ))
-        .bind(up.organization_id)
-        .bind(&up.name)
-        .bind(&up.sha256)
+        let existing = query(
+            sql::VERSION_BY_SHA256,
+            &values![up.organization_id, &up.name, &up.sha256],
+        )
         .fetch_optional(&mut *tx)
         .await?;
         if let Some(row) = existing {
-            let version = codec::plugin_version(&row)?;
+            let version = rows::plugin_version(&row)?;
             tx.commit().await?;
             return Ok((version, false));
         }
         let at = now();
-        sqlx::query(
-            "INSERT INTO plugins (organization_id, name, last_version, created_at, updated_at)
-             VALUES (?1, ?2, 0, ?3, ?3) ON CONFLICT (organization_id, name) DO NOTHING",
+        let plugin = values![up.organization_id, &up.name, at];
+        query(sql::INSERT_PLUGIN, &plugin)
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::missing_parent)?;
+        let number = query(sql::NEXT_VERSION, &plugin)
+            .fetch_one(&mut *tx)
+            .await?
+            .int("last_version")?;
+        let version = PluginVersion::uploaded(&up, number, at);
+        query(
+            sql::INSERT_VERSION,
+            &sql::version_values(&version, &up.wasm),
         )
-        .bind(up.organization_id)
-        .bind(&up.name)
-        .bind(ts(at))
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| {
-            if StoreError::is_foreign_key_violation(&e) {
-                StoreError::NotFound
-            } else {
-                e.into()
-            }
-        })?;
-        let number: i32 = sqlx::query_scalar(
-            "UPDATE plugins SET last_version = last_version + 1, updated_at = ?3
-             WHERE organization_id = ?1 AND name = ?2 RETURNING last_version",
-        )
-        .bind(up.organization_id)
-        .bind(&up.name)
-        .bind(ts(at))
-        .fetch_one(&mut *tx)
-        .await?;
-        let version = PluginVersion {
-            organization_id: up.organization_id,
-            plugin_name: up.name,
-            version: number,
-            sha256: up.sha256,
-            size_bytes: up.wasm.len() as i64,
-            describe: up.describe,
-            uploaded_at: at,
-            uploaded_by: up.uploaded_by,
-        };
-        sqlx::query(
-            "INSERT INTO plugin_versions (organization_id, plugin_name, version, sha256, wasm,
-                 size_bytes, describe_json, uploaded_at, uploaded_by)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-        )
-        .bind(version.organization_id)
-        .bind(&version.plugin_name)
-        .bind(version.version)
-        .bind(&version.sha256)
-        .bind(up.wasm)
-        .bind(version.size_bytes)
-        .bind(sqlx::types::Json(&version.describe))
-        .bind(ts(at))
-        .bind(version.uploaded_by)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
         Ok((version, true))
     }
 
-    pub(super) async fn list_plugins_impl(&self, org: Uuid) -> Result<Vec<Plugin>> {
-        sqlx::query(concat!(
-            "SELECT ",
-            plugin_cols!(),
-            " FROM plugins p WHERE p.organization_id = ?1 ORDER BY p.name"
-        ))
-        .bind(org)
-        .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(codec::plugin)
-        .collect()
+    async fn list_plugins(&self, org: Uuid) -> Result<Vec<Plugin>> {
+        let found = query(sql::LIST_PLUGINS, &values![org])
+            .fetch_all(&self.pool)
+            .await?;
+        rows::all(&found, rows::plugin)
     }
 
-    pub(super) async fn plugin_impl(&self, org: Uuid, name: &str) -> Result<Option<PluginDetail>> {
-        let mut conn = self.pool.begin().await?;
-        let row = sqlx::query(concat!(
-            "SELECT ",
-            plugin_cols!(),
-            " FROM plugins p WHERE p.organization_id = ?1 AND p.name = ?2"
-        ))
-        .bind(org)
-        .bind(name)
-        .fetch_optional(&mut *conn)
-        .await?;
-        let Some(row) = row else { return Ok(None) };
-        let plugin = codec::plugin(&row)?;
-        let versions = sqlx::query(concat!(
-            "SELECT ",
-            version_cols!(),
-            " FROM plugin_versions v WHERE v.organization_id = ?1 AND v.plugin_name = ?2
-              ORDER BY v.version"
-        ))
-        .bind(org)
-        .bind(name)
-        .fetch_all(&mut *conn)
-        .await?
-        .iter()
-        .map(codec::plugin_version)
-        .collect::<Result<Vec<_>>>()?;
-        conn.commit().await?;
-        Ok(Some(PluginDetail { plugin, versions }))
+    async fn plugin(&self, org: Uuid, name: &str) -> Result<Option<PluginDetail>> {
+        let mut tx = self.pool.begin().await?;
+        let key = values![org, name];
+        let Some(row) = query(sql::PLUGIN_BY_NAME, &key)
+            .fetch_optional(&mut *tx)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let versions = query(sql::VERSIONS_OF_PLUGIN, &key)
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Some(PluginDetail {
+            plugin: rows::plugin(&row)?,
+            versions: rows::all(&versions, rows::plugin_version)?,
+        }))
     }
 
-    pub(super) async fn plugin_version_bytes_impl(
+    async fn plugin_version_bytes(
         &self,
         org: Uuid,
         name: &str,
         version: i32,
     ) -> Result<Option<PluginBinary>> {
-        let row = sqlx::query(concat!(
-            "SELECT ",
-            version_cols!(),
-            ", v.wasm FROM plugin_versions v
-              WHERE v.organization_id = ?1 AND v.plugin_name = ?2 AND v.version = ?3"
-        ))
-        .bind(org)
-        .bind(name)
-        .bind(version)
-        .fetch_optional(&self.pool)
-        .await?;
-        let Some(row) = row else { return Ok(None) };
-        Ok(Some(PluginBinary {
-            version: codec::plugin_version(&row)?,
-            wasm: codec::col(&row, "wasm")?,
-        }))
+        let row = query(sql::VERSION_WITH_BYTES, &values![org, name, version])
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(rows::plugin_binary).transpose()
     }
 
-    pub(super) async fn active_plugin_version_impl(
+    async fn active_plugin_version(
         &self,
         org: Uuid,
         name: Option<&str>,
     ) -> Result<Option<PluginVersion>> {
-        let row = match name {
-            Some(name) => {
-                sqlx::query(concat!(
-                    "SELECT ",
-                    version_cols!(),
-                    " FROM plugins p JOIN plugin_versions v ON v.organization_id = p.organization_id
-                        AND v.plugin_name = p.name AND v.version = p.active_version
-                      WHERE p.organization_id = ?1 AND p.name = ?2"
-                ))
-                .bind(org)
-                .bind(name)
-                .fetch_optional(&self.pool)
-                .await?
-            }
-            None => {
-                sqlx::query(concat!(
-                    "SELECT ",
-                    version_cols!(),
-                    " FROM plugins p JOIN plugin_versions v ON v.organization_id = p.organization_id
-                        AND v.plugin_name = p.name AND v.version = p.active_version
-                      WHERE p.organization_id = ?1
-                      ORDER BY p.activated_at DESC, p.name LIMIT 1"
-                ))
-                .bind(org)
-                .fetch_optional(&self.pool)
-                .await?
-            }
+        let found = match name {
+            Some(name) => query(sql::ACTIVE_VERSION_OF, &values![org, name]),
+            None => query(sql::NEWEST_ACTIVE_VERSION, &values![org]),
         };
-        row.as_ref().map(codec::plugin_version).transpose()
+        let row = found.fetch_optional(&self.pool).await?;
+        row.as_ref().map(rows::plugin_version).transpose()
     }
 
-    pub(super) async fn activate_plugin_version_impl(
+    async fn activate_plugin_version(
         &self,
         org: Uuid,
         name: &str,
         version: i32,
     ) -> Result<PluginVersion> {
         let mut tx = self.write_tx().await?;
-        let row = sqlx::query(concat!(
-            "SELECT ",
-            version_cols!(),
-            " FROM plugin_versions v
-              WHERE v.organization_id = ?1 AND v.plugin_name = ?2 AND v.version = ?3"
-        ))
-        .bind(org)
-        .bind(name)
-        .bind(version)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(StoreError::NotFound)?;
-        let found = codec::plugin_version(&row)?;
-        let at = ts(now());
-        sqlx::query(
-            "UPDATE plugins SET active_version = ?3, activated_at = ?4, updated_at = ?4
-             WHERE organization_id = ?1 AND name = ?2",
-        )
-        .bind(org)
-        .bind(name)
-        .bind(version)
-        .bind(at)
-        .execute(&mut *tx)
-        .await?;
+        let row = query(sql::VERSION, &values![org, name, version])
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        query(sql::ACTIVATE_VERSION, &values![org, name, version, now()])
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
-        Ok(found)
+        rows::plugin_version(&row)
     }
 
-    pub(super) async fn delete_plugin_version_impl(
-        &self,
-        org: Uuid,
-        name: &str,
-        version: i32,
-    ) -> Result<()> {
+    async fn delete_plugin_version(&self, org: Uuid, name: &str, version: i32) -> Result<()> {
         let mut tx = self.write_tx().await?;
-        let active: Option<Option<i32>> = sqlx::query_scalar(
-            "SELECT active_version FROM plugins WHERE organization_id = ?1 AND name = ?2",
-        )
-        .bind(org)
-        .bind(name)
-        .fetch_optional(&mut *tx)
-        .await?;
-        match active {
-            None => return Err(StoreError::NotFound),
-            Some(Some(v)) if v == version => {
-                return Err(StoreError::Conflict(format!(
-                    "version {version} of plugin {name:?} is active; activate another version first"
-                )));
-            }
-            Some(_) => {}
+        let plugin = query(sql::PLUGIN_ACTIVE_VERSION, &values![org, name])
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        if plugin.opt_int("active_version")? == Some(version) {
+            return Err(StoreError::active_version(name, version));
         }
-        let deleted = sqlx::query(
-            "DELETE FROM plugin_versions WHERE organization_id = ?1 AND plugin_name = ?2 AND version = ?3",
-        )
-        .bind(org)
-        .bind(name)
-        .bind(version)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| {
-            if StoreError::is_foreign_key_violation(&e) {
-                StoreError::Conflict("plugin version is active".into())
-            } else {
-                e.into()
-            }
-        })?;
+        let deleted = query(sql::DELETE_VERSION, &values![org, name, version])
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::version_delete)?;
         if deleted.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }

@@ -1,109 +1,61 @@
-//! SQLite: quotes, revisions, export and dashboard figures.
+//! SQLite: quotes, revisions, the export stream and dashboard figures.
 
-use chrono::Datelike;
+use async_trait::async_trait;
+use chrono::{DateTime, Datelike, Utc};
+use futures::TryStreamExt;
+use futures::stream::BoxStream;
 use sqlx::sqlite::SqliteConnection;
-use sqlx::types::Json;
 use sqlx::{QueryBuilder, Sqlite};
 use uuid::Uuid;
 
+use super::super::clock::now;
 use super::super::cursor::{Page, PageCursor, clamp_limit, make_page};
 use super::super::error::{Result, StoreError};
 use super::super::quote::{
-    NewQuote, Pricing, Quote, QuoteFilter, QuoteRevision, QuoteStatus, QuoteUpdate,
+    NewQuote, PeriodStats, Pricing, Quote, QuoteFilter, QuoteRevision, QuoteStats, QuoteStatus,
+    QuoteUpdate, StatsWindow,
 };
-use super::super::{now, quote_number};
+use super::super::stats::{self, CurrencySums};
+use super::super::traits::QuoteStore;
+use super::super::values::{Columns, SqlText, values};
+use super::super::{export, rows, sql};
 use super::SqliteStore;
-use super::codec::{self, dec, ts};
+use super::query;
 
-impl SqliteStore {
-    pub(super) async fn create_quote_impl(&self, new: NewQuote) -> Result<Quote> {
+/// Accepted quotes of `[$2, $3)`, one row each: SQLite would sum the decimal text as
+/// floats, so [`CurrencySums`] adds them exactly.
+const ACCEPTED_BETWEEN: &str = "SELECT currency, 1 AS n, total FROM quotes
+     WHERE organization_id = $1 AND status = 'accepted' AND created_at >= $2 AND created_at < $3";
+
+#[async_trait]
+impl QuoteStore for SqliteStore {
+    async fn create_quote(&self, new: NewQuote) -> Result<Quote> {
         let at = now();
         let mut tx = self.write_tx().await?;
-        let seq: i64 = sqlx::query_scalar(
-            "INSERT INTO quote_counters (organization_id, year, last) VALUES (?1, ?2, 1)
-             ON CONFLICT (organization_id, year) DO UPDATE SET last = last + 1
-             RETURNING last",
+        let seq = query(
+            sql::NEXT_QUOTE_NUMBER,
+            &values![new.organization_id, at.year()],
         )
-        .bind(new.organization_id)
-        .bind(at.year())
         .fetch_one(&mut *tx)
         .await
-        .map_err(|e| {
-            if StoreError::is_foreign_key_violation(&e) {
-                StoreError::NotFound
-            } else {
-                e.into()
-            }
-        })?;
-        let p = new.pricing;
-        let quote = Quote {
-            id: Uuid::now_v7(),
-            organization_id: new.organization_id,
-            number: quote_number(at.year(), seq),
-            title: new.title,
-            status: QuoteStatus::Draft,
-            currency: p.currency,
-            subtotal: p.subtotal,
-            tax: p.tax,
-            total: p.total,
-            request: p.request,
-            result: p.result,
-            plugin_name: p.plugin_name,
-            plugin_version: p.plugin_version,
-            plugin_sha256: p.plugin_sha256,
-            rates: p.rates,
-            fuel_used: p.fuel_used,
-            revision: 1,
-            priced_at: at,
-            created_at: at,
-            updated_at: at,
-        };
-        sqlx::query(concat!(
-            "INSERT INTO quotes (",
-            quote_cols!(),
-            ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
-                       ?18, ?18, ?18)"
-        ))
-        .bind(quote.id)
-        .bind(quote.organization_id)
-        .bind(&quote.number)
-        .bind(&quote.title)
-        .bind(quote.status.as_str())
-        .bind(&quote.currency)
-        .bind(dec(quote.subtotal))
-        .bind(dec(quote.tax))
-        .bind(dec(quote.total))
-        .bind(Json(&quote.request))
-        .bind(Json(&quote.result))
-        .bind(&quote.plugin_name)
-        .bind(quote.plugin_version)
-        .bind(&quote.plugin_sha256)
-        .bind(Json(&quote.rates))
-        .bind(quote.fuel_used)
-        .bind(quote.revision)
-        .bind(ts(at))
-        .execute(&mut *tx)
-        .await?;
+        .map_err(StoreError::missing_parent)?
+        .big("last")?;
+        let quote = Quote::draft(new, seq, at);
+        query(sql::INSERT_QUOTE, &sql::quote_values(&quote))
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(quote)
     }
 
-    pub(super) async fn quote_impl(&self, org: Uuid, id: Uuid) -> Result<Option<Quote>> {
-        sqlx::query(concat!(
-            "SELECT ",
-            quote_cols!(),
-            " FROM quotes WHERE organization_id = ?1 AND id = ?2"
-        ))
-        .bind(org)
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?
-        .as_ref()
-        .map(codec::quote)
-        .transpose()
+    async fn quote(&self, org: Uuid, id: Uuid) -> Result<Option<Quote>> {
+        let row = query(sql::QUOTE, &values![org, id])
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(rows::quote).transpose()
     }
 
-    pub(super) async fn list_quotes_impl(
+    async fn list_quotes(
         &self,
         org: Uuid,
         filter: QuoteFilter,
@@ -111,193 +63,128 @@ impl SqliteStore {
         cursor: Option<PageCursor>,
     ) -> Result<Page<Quote>> {
         let limit = clamp_limit(limit);
-        let mut qb = select_quote_summaries(org, filter);
-        if let Some(c) = cursor {
-            qb.push(" AND (created_at, id) < (")
-                .push_bind(ts(c.created_at))
-                .push(", ")
-                .push_bind(c.id)
-                .push(")");
-        }
-        qb.push(" ORDER BY created_at DESC, id DESC LIMIT ")
-            .push_bind(i64::from(limit) + 1);
-        let rows = qb.build().fetch_all(&self.pool).await?;
-        let quotes = rows.iter().map(codec::quote).collect::<Result<Vec<_>>>()?;
+        let mut page = QueryBuilder::<Sqlite>::start();
+        sql::quote_page(&mut page, org, filter, limit, cursor);
+        let found = page.build().fetch_all(&self.pool).await?;
+        let quotes = rows::all(&found, rows::quote)?;
         Ok(make_page(quotes, limit, |q| {
             PageCursor::new(q.created_at, q.id)
         }))
     }
 
-    pub(super) async fn update_quote_impl(
-        &self,
-        org: Uuid,
-        id: Uuid,
-        update: QuoteUpdate,
-    ) -> Result<Quote> {
+    async fn update_quote(&self, org: Uuid, id: Uuid, update: QuoteUpdate) -> Result<Quote> {
         let mut tx = self.write_tx().await?;
-        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new("UPDATE quotes SET updated_at = ");
-        qb.push_bind(ts(now()));
-        if let Some(title) = &update.title {
-            qb.push(", title = ").push_bind(title.clone());
-        }
-        if let Some(change) = update.status {
-            qb.push(", status = ").push_bind(change.to.as_str());
-        }
-        qb.push(" WHERE organization_id = ")
-            .push_bind(org)
-            .push(" AND id = ")
-            .push_bind(id);
-        if let Some(change) = update.status {
-            qb.push(" AND status = ").push_bind(change.from.as_str());
-        }
-        qb.push(concat!(" RETURNING ", quote_cols!()));
-        let row = qb.build().fetch_optional(&mut *tx).await?;
+        let mut statement = QueryBuilder::<Sqlite>::start();
+        sql::update_quote(&mut statement, org, id, &update, now());
+        let row = statement.build().fetch_optional(&mut *tx).await?;
         let Some(row) = row else {
             let current = current_status(&mut tx, org, id).await?;
-            return Err(match (current, update.status) {
-                (Some(cur), Some(change)) => StoreError::Conflict(format!(
-                    "quote status is {cur}, not {} any more",
-                    change.from
-                )),
-                _ => StoreError::NotFound,
-            });
+            return Err(StoreError::status_unchanged(current, update.status));
         };
-        let quote = codec::quote(&row)?;
         tx.commit().await?;
-        Ok(quote)
+        rows::quote(&row)
     }
 
-    pub(super) async fn delete_quote_impl(&self, org: Uuid, id: Uuid) -> Result<()> {
-        let done = sqlx::query("DELETE FROM quotes WHERE organization_id = ?1 AND id = ?2")
-            .bind(org)
-            .bind(id)
+    async fn delete_quote(&self, org: Uuid, id: Uuid) -> Result<()> {
+        let done = query(sql::DELETE_QUOTE, &values![org, id])
             .execute(&self.pool)
             .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
+        match done.rows_affected() {
+            0 => Err(StoreError::NotFound),
+            _ => Ok(()),
         }
-        Ok(())
     }
 
-    pub(super) async fn save_quote_revision_impl(
+    async fn save_quote_revision(
         &self,
         org: Uuid,
         id: Uuid,
         expected_revision: i32,
-        p: Pricing,
+        pricing: Pricing,
     ) -> Result<Quote> {
-        let at = ts(now());
+        let at = now();
         let mut tx = self.write_tx().await?;
-        let archived = sqlx::query(
-            "INSERT INTO quote_revisions (quote_id, organization_id, revision, currency, subtotal, tax,
-                 total, request, result, plugin_name, plugin_version, plugin_sha256, rates, fuel_used,
-                 created_at, archived_at)
-             SELECT id, organization_id, revision, currency, subtotal, tax, total, request, result,
-                 plugin_name, plugin_version, plugin_sha256, rates, fuel_used, priced_at, ?4
-             FROM quotes WHERE organization_id = ?1 AND id = ?2 AND revision = ?3",
+        let archived = query(
+            sql::ARCHIVE_REVISION,
+            &values![org, id, expected_revision, at],
         )
-        .bind(org)
-        .bind(id)
-        .bind(expected_revision)
-        .bind(&at)
         .execute(&mut *tx)
         .await?;
         if archived.rows_affected() == 0 {
             let exists = current_status(&mut tx, org, id).await?.is_some();
-            return Err(if exists {
-                StoreError::Conflict(format!(
-                    "quote is no longer at revision {expected_revision}"
-                ))
-            } else {
-                StoreError::NotFound
-            });
+            return Err(StoreError::revision_moved(exists, expected_revision));
         }
-        let row = sqlx::query(concat!(
-            "UPDATE quotes SET currency = ?4, subtotal = ?5, tax = ?6, total = ?7, request = ?8,
-                 result = ?9, plugin_name = ?10, plugin_version = ?11, plugin_sha256 = ?12,
-                 rates = ?13, fuel_used = ?14, revision = revision + 1, priced_at = ?15,
-                 updated_at = ?15
-             WHERE organization_id = ?1 AND id = ?2 AND revision = ?3 RETURNING ",
-            quote_cols!()
-        ))
-        .bind(org)
-        .bind(id)
-        .bind(expected_revision)
-        .bind(&p.currency)
-        .bind(dec(p.subtotal))
-        .bind(dec(p.tax))
-        .bind(dec(p.total))
-        .bind(Json(&p.request))
-        .bind(Json(&p.result))
-        .bind(&p.plugin_name)
-        .bind(p.plugin_version)
-        .bind(&p.plugin_sha256)
-        .bind(Json(&p.rates))
-        .bind(p.fuel_used)
-        .bind(&at)
-        .fetch_one(&mut *tx)
-        .await?;
-        let quote = codec::quote(&row)?;
+        let saved = sql::pricing_values(org, id, expected_revision, &pricing, at);
+        let row = query(sql::SAVE_PRICING, &saved).fetch_one(&mut *tx).await?;
         tx.commit().await?;
-        Ok(quote)
+        rows::quote(&row)
     }
 
-    pub(super) async fn quote_revisions_impl(
-        &self,
-        org: Uuid,
-        id: Uuid,
-    ) -> Result<Vec<QuoteRevision>> {
+    async fn quote_revisions(&self, org: Uuid, id: Uuid) -> Result<Vec<QuoteRevision>> {
         let mut tx = self.pool.begin().await?;
         if current_status(&mut tx, org, id).await?.is_none() {
             return Err(StoreError::NotFound);
         }
-        let revisions = sqlx::query(
-            "SELECT quote_id, organization_id, revision, currency, subtotal, tax, total, request,
-                 result, plugin_name, plugin_version, plugin_sha256, rates, fuel_used, created_at,
-                 archived_at
-             FROM quote_revisions WHERE organization_id = ?1 AND quote_id = ?2 ORDER BY revision",
-        )
-        .bind(org)
-        .bind(id)
-        .fetch_all(&mut *tx)
-        .await?
-        .iter()
-        .map(codec::quote_revision)
-        .collect::<Result<Vec<_>>>()?;
+        let found = query(sql::QUOTE_REVISIONS, &values![org, id])
+            .fetch_all(&mut *tx)
+            .await?;
         tx.commit().await?;
-        Ok(revisions)
+        rows::all(&found, rows::quote_revision)
+    }
+
+    async fn export_quotes(
+        &self,
+        org: Uuid,
+        filter: QuoteFilter,
+    ) -> Result<BoxStream<'static, Result<Quote>>> {
+        let mut conn = self.pool.acquire().await?;
+        let (sender, stream) = export::channel();
+        tokio::spawn(async move {
+            let mut statement = QueryBuilder::<Sqlite>::start();
+            sql::quote_export(&mut statement, org, filter);
+            export::forward(statement.build().fetch(&mut *conn), sender).await;
+        });
+        Ok(stream)
+    }
+
+    async fn quote_stats(&self, org: Uuid, w: StatsWindow) -> Result<QuoteStats> {
+        let mut tx = self.pool.begin().await?;
+        let counts = query(sql::STATUS_COUNTS, &values![org])
+            .fetch_all(&mut *tx)
+            .await?;
+        let current = period(&mut tx, org, w.month_start, w.next_month_start).await?;
+        let previous = period(&mut tx, org, w.prev_month_start, w.month_start).await?;
+        let recent = query(sql::RECENT_QUOTES, &values![org, i64::from(w.recent)])
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(QuoteStats {
+            by_status: stats::status_counts(&counts)?,
+            current_month: current,
+            previous_month: previous,
+            recent: rows::all(&recent, rows::quote)?,
+        })
     }
 }
 
-/// `SELECT <cols> FROM quotes WHERE organization_id = ? [AND status = ?]`.
-pub(super) fn select_quotes(org: Uuid, filter: QuoteFilter) -> QueryBuilder<Sqlite> {
-    filtered(
-        QueryBuilder::new(concat!(
-            "SELECT ",
-            quote_cols!(),
-            " FROM quotes WHERE organization_id = "
-        )),
-        org,
-        filter,
-    )
-}
-
-/// The same without the documents (see [`quote_summary_cols`]).
-fn select_quote_summaries(org: Uuid, filter: QuoteFilter) -> QueryBuilder<Sqlite> {
-    let columns = concat!(
-        "SELECT ",
-        quote_summary_cols!(),
-        " FROM quotes WHERE organization_id = "
-    );
-    filtered(QueryBuilder::new(columns), org, filter)
-}
-
-fn filtered(mut qb: QueryBuilder<Sqlite>, org: Uuid, filter: QuoteFilter) -> QueryBuilder<Sqlite> {
-    qb.push_bind(org);
-    if let Some(status) = filter.status {
-        qb.push(" AND status = ").push_bind(status.as_str());
+/// Figures of `[from, to)`, the accepted totals streamed (flat memory) and summed exactly.
+async fn period(
+    conn: &mut SqliteConnection,
+    org: Uuid,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<PeriodStats> {
+    let window = values![org, from, to];
+    let created = query(sql::CREATED_BETWEEN, &window)
+        .fetch_one(&mut *conn)
+        .await?
+        .big("n")?;
+    let mut sums = CurrencySums::default();
+    let mut accepted = query(ACCEPTED_BETWEEN, &window).fetch(&mut *conn);
+    while let Some(row) = accepted.try_next().await? {
+        sums.add(&row)?;
     }
-    qb
+    Ok(sums.period(from, to, created))
 }
 
 /// Current status of a quote, `None` if it does not exist in `org`.
@@ -306,11 +193,8 @@ async fn current_status(
     org: Uuid,
     id: Uuid,
 ) -> Result<Option<QuoteStatus>> {
-    let status: Option<String> =
-        sqlx::query_scalar("SELECT status FROM quotes WHERE organization_id = ?1 AND id = ?2")
-            .bind(org)
-            .bind(id)
-            .fetch_optional(&mut *conn)
-            .await?;
-    status.map(|s| s.parse()).transpose()
+    let row = query(sql::QUOTE_STATUS, &values![org, id])
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.map(|row| row.parsed("status")).transpose()
 }
