@@ -4,11 +4,11 @@ use crate::activity::{ActivityLog, ActivityWriter, WriterConfig};
 use crate::auth::AuthCache;
 use crate::config::Config;
 use crate::dashboard::DashboardCache;
-use crate::http::rate_limit::RateClasses;
+use crate::fx::book::RateBook;
+use crate::fx::cbr::{CbrConfig, CbrSource};
 use crate::jobs::{ExchangeRateJob, Schedule};
+use crate::quoting::Pricer;
 use crate::quoting::gate::CalculationGate;
-use crate::rates::book::RateBook;
-use crate::rates::cbr::{CbrConfig, CbrSource};
 use crate::runtime::Runtime;
 use crate::store::{self, PoolOptionsConfig, Store};
 use anyhow::Context;
@@ -26,6 +26,7 @@ impl std::ops::Deref for AppState {
     }
 }
 
+/// The parts of the process, built once at start by [`App::start`].
 pub struct App {
     /// The configuration the process started with.
     pub config: Config,
@@ -35,34 +36,29 @@ pub struct App {
     pub runtime: Arc<Runtime>,
     /// Recently verified API keys.
     pub auth: AuthCache,
-    /// Stored exchange rates, with a short-lived lookup cache.
-    pub rate_book: Arc<RateBook>,
-    /// Caps on calculations running at once, global and per organization.
-    pub calculations: CalculationGate,
+    /// Prices quotes: plugins, exchange rates and the caps on calculations at once.
+    pub pricer: Pricer,
     /// The queue of activity-log entries (its writer runs in the background).
     pub activity: ActivityLog,
     /// Dashboard figures per organization.
     pub dashboard: DashboardCache,
-    /// Request-rate limits per route class.
-    pub rate_limits: RateClasses,
     /// The daily exchange-rate fetch (also run by `POST /api/exchange-rates/refresh`).
-    pub rate_job: Arc<ExchangeRateJob>,
+    pub exchange_rate_job: Arc<ExchangeRateJob>,
     /// When it runs.
-    pub rate_schedule: Schedule,
+    pub exchange_rate_schedule: Schedule,
     /// When the process started, for uptime.
     pub started_at: Instant,
 }
 
 /// Tasks `run` starts next to the HTTP server and stops after it.
 pub struct Background {
+    /// Writes the activity log's queue to the database.
     pub activity_writer: ActivityWriter,
 }
 
 impl App {
     /// Connects the store, applies migrations and starts the runtime.
     pub async fn start(config: Config) -> anyhow::Result<(Self, Background)> {
-        // Metrics recorded before the recorder exists are lost: install it first.
-        crate::http::metrics::recorder();
         let store = connect_store(&config).await?;
         store
             .migrate()
@@ -75,13 +71,13 @@ impl App {
             Duration::from_secs(config.auth.cache_ttl_s),
         );
         let rates = &config.exchange_rates;
-        let rate_book = Arc::new(RateBook::new(
+        let exchange_rates = Arc::new(RateBook::new(
             store.clone(),
             rates.cache_entries,
             Duration::from_secs(rates.cache_ttl_s),
         ));
         // A bad schedule fails the start even when the job is off: it would later.
-        let rate_schedule = Schedule::parse(&rates.schedule, &rates.time_zone)
+        let exchange_rate_schedule = Schedule::parse(&rates.schedule, &rates.time_zone)
             .context("exchange_rates.schedule and exchange_rates.time_zone")?;
         let source = CbrSource::new(CbrConfig {
             base_url: rates.source_url.clone(),
@@ -91,10 +87,10 @@ impl App {
             ..CbrConfig::default()
         })
         .context("exchange_rates.source_url")?;
-        let rate_job = Arc::new(ExchangeRateJob::new(
+        let exchange_rate_job = Arc::new(ExchangeRateJob::new(
             store.clone(),
             Arc::new(source),
-            rate_book.clone(),
+            exchange_rates.clone(),
         ));
         let limits = &config.calculations;
         let calculations = CalculationGate::new(
@@ -118,19 +114,18 @@ impl App {
             config.dashboard.cache_entries,
             Duration::from_secs(config.dashboard.cache_ttl_s),
         );
-        let rate_limits = RateClasses::new(&config.rate_limits);
+        let runtime = Arc::new(runtime);
+        let pricer = Pricer::new(store.clone(), runtime.clone(), exchange_rates, calculations);
         let app = Self {
             config,
             store,
-            runtime: Arc::new(runtime),
+            runtime,
             auth,
-            rate_book,
-            calculations,
+            pricer,
             activity,
             dashboard,
-            rate_limits,
-            rate_job,
-            rate_schedule,
+            exchange_rate_job,
+            exchange_rate_schedule,
             started_at: Instant::now(),
         };
         Ok((app, Background { activity_writer }))

@@ -1,7 +1,7 @@
 //! API keys: 256-bit random secrets shown once, stored only as a SHA-256 hash and
 //! listed by a short prefix; and the short-lived cache of recently seen keys.
 
-use crate::store::{ApiKey, NewApiKey, Organization, Role, Store, StoreError};
+use crate::store::{ApiKey, NewApiKey, Organization, Role, StoreError, TenantStore};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use std::time::Duration;
@@ -71,7 +71,7 @@ impl AuthCache {
     /// The caller this secret belongs to, or `None` for an unknown or revoked key.
     pub async fn verify(
         &self,
-        store: &dyn Store,
+        store: &dyn TenantStore,
         secret: &str,
     ) -> Result<Option<Arc<Caller>>, StoreError> {
         let hash = hash_key(secret);

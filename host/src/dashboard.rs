@@ -1,7 +1,7 @@
 //! Dashboard figures per organization: computed from the store, cached (bounded,
 //! with a TTL) and dropped when that organization's quotes change.
 
-use crate::store::{QuoteStats, StatsWindow, Store, StoreError};
+use crate::store::{QuoteStats, QuoteStore, StatsWindow, StoreError};
 use chrono::{DateTime, Datelike, Months, NaiveDate, TimeZone, Utc};
 use std::sync::Arc;
 use std::time::Duration;
@@ -34,7 +34,7 @@ impl DashboardCache {
     /// The organization's stats, from the cache when fresh. The bool says whether it was a hit.
     pub async fn stats(
         &self,
-        store: &dyn Store,
+        store: &dyn QuoteStore,
         organization: Uuid,
     ) -> Result<(CachedStats, bool), StoreError> {
         if let Some(cached) = self.cache.get(&organization).await {

@@ -8,8 +8,8 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-use quote_host::rates::cbr::{CbrConfig, CbrSource};
-use quote_host::rates::source::RateSource;
+use quote_host::fx::cbr::{CbrConfig, CbrSource};
+use quote_host::fx::source::RateSource;
 
 /// Byte-exact CBR response for 02.11.2023 (windows-1251), 43 currencies
 /// (`fixtures/cbr/`, see its README for where it came from).

@@ -3,7 +3,7 @@
 
 use crate::{golden_map, pricing};
 use quote_host::contract::{CalculationInput, LineItem, QuoteRequest, QuoteResult, Rate};
-use quote_host::runtime::{CallLimits, CallReport, Plugin, Runtime, RuntimeConfig};
+use quote_host::runtime::{CallLimits, CallReport, CompiledPlugin, Runtime, RuntimeConfig};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -185,7 +185,7 @@ pub fn golden_request(path: &Path) -> QuoteRequest {
 #[derive(Clone)]
 pub struct Call {
     pub runtime: Arc<Runtime>,
-    pub plugin: Arc<Plugin>,
+    pub plugin: Arc<CompiledPlugin>,
     pub request: Arc<QuoteRequest>,
     pub limits: CallLimits,
 }

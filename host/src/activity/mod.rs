@@ -33,7 +33,7 @@ impl ActivityLog {
     pub fn new(
         capacity: usize,
         config: WriterConfig,
-        store: Arc<dyn crate::store::Store>,
+        store: Arc<dyn crate::store::ActivityStore>,
     ) -> (Self, ActivityWriter) {
         let (sender, receiver) = mpsc::channel(capacity.max(1));
         let counters = Arc::new(ActivityCounters::default());

@@ -3,7 +3,7 @@
 //! fails (keeping the batch), and on shutdown drains the queue before it stops.
 
 use super::ActivityCounters;
-use crate::store::{NewActivity, Store};
+use crate::store::{ActivityStore, NewActivity};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -28,7 +28,7 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 
 pub struct ActivityWriter {
     receiver: mpsc::Receiver<NewActivity>,
-    store: Arc<dyn Store>,
+    store: Arc<dyn ActivityStore>,
     config: WriterConfig,
     counters: Arc<ActivityCounters>,
 }
@@ -36,7 +36,7 @@ pub struct ActivityWriter {
 impl ActivityWriter {
     pub(super) fn new(
         receiver: mpsc::Receiver<NewActivity>,
-        store: Arc<dyn Store>,
+        store: Arc<dyn ActivityStore>,
         config: WriterConfig,
         counters: Arc<ActivityCounters>,
     ) -> Self {

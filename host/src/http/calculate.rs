@@ -1,16 +1,12 @@
-//! `POST /api/quotes/calculate`: price without storing; and how a pricing failure
-//! becomes an HTTP answer (shared by every route that runs a plugin).
+//! `POST /api/quotes/calculate`: price without storing.
 
-use super::error::{ApiError, ApiResult, ErrorBody};
+use super::error::{ApiResult, ErrorBody, pricing_error};
 use super::extract::{AppJson, Auth};
 use crate::app::AppState;
-use crate::auth::Caller;
 use crate::contract::{CalculationInput, QuoteResult, Rate};
-use crate::quoting::{PluginRef, Priced, PricingError};
-use crate::runtime::{CallError, LoadError};
+use crate::quoting::{PluginRef, Priced};
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
 use chrono::NaiveDate;
 use serde::Serialize;
 use serde_json::json;
@@ -62,7 +58,10 @@ async fn calculate_quote(
     AppJson(input): AppJson<CalculationInput>,
 ) -> ApiResult<Json<Calculation>> {
     let today = chrono::Utc::now().date_naive();
-    let priced = state.price(caller.organization.id, input, today).await;
+    let priced = state
+        .pricer
+        .price(caller.organization.id, input, today)
+        .await;
     let metadata = match &priced {
         Ok(priced) => json!({
             "outcome": "success", "plugin": priced.plugin, "fuel_used": priced.report.fuel_used,
@@ -78,55 +77,4 @@ async fn calculate_quote(
             .map_err(|error| pricing_error(error, &caller))?
             .into(),
     ))
-}
-
-/// Seconds a client should wait before retrying when every slot is busy.
-const BUSY_RETRY_AFTER_S: u64 = 1;
-
-/// The HTTP answer to a failed pricing. Admins also get the plugin's captured stderr.
-pub fn pricing_error(error: PricingError, caller: &Caller) -> ApiError {
-    match error {
-        PricingError::InvalidInput(message) => ApiError::bad_request("invalid_request", message),
-        PricingError::PluginNotFound(message) => ApiError::not_found("plugin_not_found", message),
-        PricingError::NoActivePlugin(message) => {
-            ApiError::unprocessable("no_active_plugin", message)
-        }
-        PricingError::Variable(error) => ApiError::unprocessable(error.code, error.message),
-        PricingError::MissingRate(message) => ApiError::unprocessable("missing_rate", message),
-        PricingError::Busy => ApiError::unavailable(
-            "calculation_capacity",
-            "every calculation slot is busy; retry in a moment",
-            BUSY_RETRY_AFTER_S,
-        ),
-        PricingError::Load(error @ (LoadError::Fetch(_) | LoadError::Internal(_))) => {
-            ApiError::internal(error)
-        }
-        PricingError::Load(error) => ApiError::unprocessable(error.code(), error.to_string()),
-        PricingError::Call(failure) => {
-            let status = match failure.error {
-                CallError::Timeout { .. } => StatusCode::REQUEST_TIMEOUT,
-                CallError::Capacity(_) => StatusCode::SERVICE_UNAVAILABLE,
-                _ => StatusCode::UNPROCESSABLE_ENTITY,
-            };
-            let mut details = json!({
-                "fuel_used": failure.report.fuel_used,
-                "peak_memory_bytes": failure.report.peak_memory_bytes,
-                "duration_ms": failure.report.duration.as_secs_f64() * 1000.0,
-            });
-            if let CallError::Plugin(calc_error) = &failure.error {
-                details["plugin_error"] = json!(calc_error);
-            }
-            if caller.is_admin() {
-                details["stderr"] = json!(failure.report.stderr);
-                details["stderr_truncated"] = json!(failure.report.stderr_truncated);
-            }
-            let mut error = ApiError::new(status, failure.error.code(), failure.error.to_string())
-                .with_details(details);
-            if status == StatusCode::SERVICE_UNAVAILABLE {
-                error.retry_after = Some(BUSY_RETRY_AFTER_S);
-            }
-            error
-        }
-        PricingError::Store(error) => error.into(),
-    }
 }

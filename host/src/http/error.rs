@@ -1,10 +1,15 @@
-//! The one error shape of the API: `{"error": {"code", "message"}}` with a stable code.
-//! Internal details are logged here, once, and never sent to the client.
+//! The one error shape of the API: `{"error": {"code", "message"}}` with a stable code,
+//! and how the errors of the layers below (store, pricing) become one. Internal details
+//! are logged here, once, and never sent to the client.
 
+use crate::auth::Caller;
+use crate::quoting::PricingError;
+use crate::runtime::{CallError, LoadError};
 use crate::store::StoreError;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use serde_json::json;
 use utoipa::ToSchema;
 
 /// An error as the client sees it.
@@ -133,5 +138,56 @@ impl IntoResponse for ApiError {
                 .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
+    }
+}
+
+/// Seconds a client should wait before retrying when every slot is busy.
+const BUSY_RETRY_AFTER_S: u64 = 1;
+
+/// The HTTP answer to a failed pricing. Admins also get the plugin's captured stderr.
+pub fn pricing_error(error: PricingError, caller: &Caller) -> ApiError {
+    match error {
+        PricingError::InvalidInput(message) => ApiError::bad_request("invalid_request", message),
+        PricingError::PluginNotFound(message) => ApiError::not_found("plugin_not_found", message),
+        PricingError::NoActivePlugin(message) => {
+            ApiError::unprocessable("no_active_plugin", message)
+        }
+        PricingError::Variable(error) => ApiError::unprocessable(error.code, error.message),
+        PricingError::MissingRate(message) => ApiError::unprocessable("missing_rate", message),
+        PricingError::Busy => ApiError::unavailable(
+            "calculation_capacity",
+            "every calculation slot is busy; retry in a moment",
+            BUSY_RETRY_AFTER_S,
+        ),
+        PricingError::Load(error @ (LoadError::Fetch(_) | LoadError::Internal(_))) => {
+            ApiError::internal(error)
+        }
+        PricingError::Load(error) => ApiError::unprocessable(error.code(), error.to_string()),
+        PricingError::Call(failure) => {
+            let status = match failure.error {
+                CallError::Timeout { .. } => StatusCode::REQUEST_TIMEOUT,
+                CallError::Capacity(_) => StatusCode::SERVICE_UNAVAILABLE,
+                _ => StatusCode::UNPROCESSABLE_ENTITY,
+            };
+            let mut details = json!({
+                "fuel_used": failure.report.fuel_used,
+                "peak_memory_bytes": failure.report.peak_memory_bytes,
+                "duration_ms": failure.report.duration.as_secs_f64() * 1000.0,
+            });
+            if let CallError::Plugin(calc_error) = &failure.error {
+                details["plugin_error"] = json!(calc_error);
+            }
+            if caller.is_admin() {
+                details["stderr"] = json!(failure.report.stderr);
+                details["stderr_truncated"] = json!(failure.report.stderr_truncated);
+            }
+            let mut error = ApiError::new(status, failure.error.code(), failure.error.to_string())
+                .with_details(details);
+            if status == StatusCode::SERVICE_UNAVAILABLE {
+                error.retry_after = Some(BUSY_RETRY_AFTER_S);
+            }
+            error
+        }
+        PricingError::Store(error) => error.into(),
     }
 }

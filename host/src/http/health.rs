@@ -133,7 +133,7 @@ async fn get_detailed_health(State(state): State<AppState>, _admin: Admin) -> Js
             pool_max: pool.max,
         },
         plugin_cache: state.runtime.cache_stats().await,
-        calculations_in_flight: state.calculations.in_flight(),
+        calculations_in_flight: state.pricer.calculations().in_flight(),
         activity: ActivityHealth {
             queue_depth: state.activity.depth(),
             queue_capacity: state.activity.capacity(),
@@ -141,11 +141,11 @@ async fn get_detailed_health(State(state): State<AppState>, _admin: Admin) -> Js
             written: counters.written.load(Ordering::Relaxed),
             write_failures: counters.write_failures.load(Ordering::Relaxed),
         },
-        exchange_rates: rate_job_health(&state).await,
+        exchange_rates: exchange_rate_job_health(&state).await,
         caches: CacheHealth {
             dashboard_entries: state.dashboard.entry_count().await,
             api_key_entries: state.auth.entry_count().await,
-            exchange_rate_entries: state.rate_book.entry_count().await,
+            exchange_rate_entries: state.pricer.exchange_rates().entry_count().await,
         },
     })
 }
@@ -153,7 +153,7 @@ async fn get_detailed_health(State(state): State<AppState>, _admin: Admin) -> Js
 /// Runs looked at to find the newest one that was not skipped.
 const RECENT_RUNS: u32 = 20;
 
-async fn rate_job_health(state: &AppState) -> RateJobHealth {
+async fn exchange_rate_job_health(state: &AppState) -> RateJobHealth {
     let config = &state.config.exchange_rates;
     let runs = state
         .store
@@ -165,7 +165,7 @@ async fn rate_job_health(state: &AppState) -> RateJobHealth {
         schedule: format!("{} ({})", config.schedule, config.time_zone),
         next_run: config
             .enabled
-            .then(|| state.rate_schedule.next_after(chrono::Utc::now()))
+            .then(|| state.exchange_rate_schedule.next_after(chrono::Utc::now()))
             .flatten(),
         last_run: runs
             .iter()

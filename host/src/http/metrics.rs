@@ -84,10 +84,11 @@ async fn sample_gauges(state: &AppState) {
     metrics::gauge!("plugin_compiles").set(plugins.compiles as f64);
     metrics::gauge!("dashboard_cache_entries").set(state.dashboard.entry_count().await as f64);
     metrics::gauge!("auth_cache_entries").set(state.auth.entry_count().await as f64);
-    metrics::gauge!("rate_cache_entries").set(state.rate_book.entry_count().await as f64);
+    metrics::gauge!("rate_cache_entries")
+        .set(state.pricer.exchange_rates().entry_count().await as f64);
     metrics::gauge!("activity_queue_depth").set(state.activity.depth() as f64);
     metrics::gauge!("activity_queue_capacity").set(state.activity.capacity() as f64);
-    metrics::gauge!("calculations_in_flight").set(state.calculations.in_flight() as f64);
+    metrics::gauge!("calculations_in_flight").set(state.pricer.calculations().in_flight() as f64);
     let pool = state.store.pool_state();
     metrics::gauge!("database_pool_connections").set(f64::from(pool.size));
     metrics::gauge!("database_pool_idle").set(f64::from(pool.idle));

@@ -1,12 +1,13 @@
 //! The HTTP API: one module per resource; this file merges their routers and adds the
-//! layers (request id, tracing, panic guard, body limit, caller identification, rate
-//! limits per route class, metrics) in one visible place.
+//! layers (request id, tracing, panic guard, body limit, caller identification,
+//! throttling per route class, metrics) in one visible place; [`serve`] runs it.
 
 mod activity;
 mod api_keys;
 mod calculate;
 mod dashboard;
 pub mod error;
+mod exchange_rates;
 mod export;
 mod extract;
 mod health;
@@ -15,8 +16,8 @@ pub mod metrics;
 mod plugins;
 mod quote_actions;
 mod quotes;
-pub mod rate_limit;
-mod rates;
+mod server;
+pub mod throttle;
 
 use crate::app::AppState;
 use axum::Router;
@@ -24,13 +25,15 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
 use error::ApiError;
-use rate_limit::RateClass;
+use throttle::{ThrottleClass, ThrottleClasses};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_scalar::Servable;
+
+pub use server::serve;
 
 /// The header carrying the request id, set on every response.
 pub const REQUEST_ID: &str = "x-request-id";
@@ -63,15 +66,19 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
-/// The documented routes, each in its rate class, and the OpenAPI document.
-fn documented_routes(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    let classes = &state.rate_limits;
-    let limited =
-        |routes: OpenApiRouter<AppState>, class: &RateClass| match state.config.rate_limits.enabled
-        {
-            true => routes.layer(class.layer()),
-            false => routes,
-        };
+/// The documented routes, each in its throttle class, and the OpenAPI document.
+fn documented_routes(
+    state: &AppState,
+    classes: &ThrottleClasses,
+) -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let limited = |routes: OpenApiRouter<AppState>, class: &ThrottleClass| match state
+        .config
+        .rate_limits
+        .enabled
+    {
+        true => routes.layer(class.layer()),
+        false => routes,
+    };
     let default = OpenApiRouter::new()
         .merge(health::detailed_routes())
         .merge(me::routes())
@@ -80,14 +87,17 @@ fn documented_routes(state: &AppState) -> (Router<AppState>, utoipa::openapi::Op
         .merge(quotes::routes())
         .merge(dashboard::routes())
         .merge(activity::routes())
-        .merge(rates::routes());
+        .merge(exchange_rates::routes());
     let calculate = OpenApiRouter::new()
         .merge(calculate::routes())
         .merge(quotes::pricing_routes())
         .merge(quote_actions::routes());
-    let upload = OpenApiRouter::new().merge(rates::refresh_routes()).merge(
-        plugins::upload_routes().layer(DefaultBodyLimit::max(state.config.http.max_upload_bytes)),
-    );
+    let upload = OpenApiRouter::new()
+        .merge(exchange_rates::refresh_routes())
+        .merge(
+            plugins::upload_routes()
+                .layer(DefaultBodyLimit::max(state.config.http.max_upload_bytes)),
+        );
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(health::routes())
         .merge(metrics::routes())
@@ -98,9 +108,9 @@ fn documented_routes(state: &AppState) -> (Router<AppState>, utoipa::openapi::Op
         .split_for_parts()
 }
 
-/// The whole application, ready to serve.
-pub fn app(state: AppState) -> Router {
-    let (routes, openapi) = documented_routes(&state);
+/// The whole application, ready to serve, throttled by `throttle`'s limiters.
+pub fn router(state: AppState, throttle: &ThrottleClasses) -> Router {
+    let (routes, openapi) = documented_routes(&state, throttle);
     let openapi_json = serde_json::to_string(&openapi).expect("the OpenAPI document serializes");
     let request_id = HeaderName::from_static(REQUEST_ID);
     routes

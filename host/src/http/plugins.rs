@@ -315,7 +315,7 @@ async fn activate_plugin(
 fn warm_up(state: &AppState, version: &PluginVersion) {
     let (state, version) = (state.clone(), version.clone());
     tokio::spawn(async move {
-        if let Err(error) = state.load_plugin(&version).await {
+        if let Err(error) = state.pricer.load_plugin(&version).await {
             tracing::warn!(%error, "warming up the activated plugin failed");
         }
     });

@@ -2,8 +2,7 @@
 //! previous result as a revision) and verify (the stored plugin version on the stored
 //! request: is the result still byte for byte the same?).
 
-use super::calculate::pricing_error;
-use super::error::{ApiError, ApiResult, ErrorBody};
+use super::error::{ApiError, ApiResult, ErrorBody, pricing_error};
 use super::extract::Auth;
 use super::quotes::{QuoteView, find_quote, pricing_record, quote_not_found};
 use crate::app::AppState;
@@ -72,6 +71,7 @@ async fn recalculate_quote(
         rates: None,
     };
     let priced = state
+        .pricer
         .price(organization, input, today)
         .await
         .map_err(|error| pricing_error(error, &caller))?;
@@ -115,7 +115,11 @@ async fn verify_quote(
     let organization = caller.organization.id;
     let quote = find_quote(&state, organization, id).await?;
     let reference = format!("{}@{}", quote.plugin_name, quote.plugin_version);
-    let version = match state.resolve_plugin(organization, Some(&reference)).await {
+    let version = match state
+        .pricer
+        .resolve_plugin(organization, Some(&reference))
+        .await
+    {
         Ok(version) if version.sha256 == quote.plugin_sha256 => version,
         Ok(_) | Err(PricingError::PluginNotFound(_)) => {
             return Err(ApiError::conflict(
@@ -130,7 +134,8 @@ async fn verify_quote(
     let request: QuoteRequest =
         serde_json::from_value(quote.request).map_err(ApiError::internal)?;
     let priced = state
-        .run_plugin(organization, &version, request, false)
+        .pricer
+        .run(organization, &version, request)
         .await
         .map_err(|error| pricing_error(error, &caller))?;
     let recomputed = serde_json::to_value(&priced.result).map_err(ApiError::internal)?;

@@ -1,8 +1,7 @@
 //! Stored quotes: create (price and store as a draft), list, read, update the title
 //! or status, delete.
 
-use super::calculate::pricing_error;
-use super::error::{ApiError, ApiResult, ErrorBody};
+use super::error::{ApiError, ApiResult, ErrorBody, pricing_error};
 use super::extract::{AppJson, AppQuery, Auth, page_cursor, page_limit};
 use crate::app::AppState;
 use crate::contract::{CalculationInput, LineItem};
@@ -235,6 +234,7 @@ async fn create_quote(
     };
     let organization = caller.organization.id;
     let priced = state
+        .pricer
         .price(organization, input, Utc::now().date_naive())
         .await
         .map_err(|error| pricing_error(error, &caller))?;

@@ -22,10 +22,10 @@ use std::sync::Arc;
 use chrono::{DateTime, NaiveDate, Utc};
 use futures::FutureExt;
 
+use crate::fx::book::{PIVOT, RateBook};
+use crate::fx::source::{DailyRates, RateSource, RateSourceError};
 use crate::jobs::run::{RunOutcome, RunRequest, Trigger, panic_text};
-use crate::jobs::scheduler::Schedule;
-use crate::rates::book::{PIVOT, RateBook};
-use crate::rates::source::{DailyRates, RateSource, RateSourceError};
+use crate::jobs::schedule::Schedule;
 use crate::store::{JobOutcome, NewRate, Store, StoreError, job_lock_key};
 
 /// Name of the job in `job_runs` and the source of its lock key.

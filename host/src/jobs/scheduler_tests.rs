@@ -9,8 +9,8 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use super::*;
-use crate::rates::book::RateBook;
-use crate::rates::source::{CurrencyRate, DailyRates, RateSource, RateSourceError};
+use crate::fx::book::RateBook;
+use crate::fx::source::{CurrencyRate, DailyRates, RateSource, RateSourceError};
 use crate::store::{self, PoolOptionsConfig};
 
 /// A one-currency table; counts fetches.

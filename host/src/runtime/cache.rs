@@ -4,7 +4,7 @@
 use super::bindings::CalculatorPre;
 use super::call::{self, CallState};
 use super::error::LoadError;
-use super::{Plugin, RuntimeConfig, sha256_hex};
+use super::{CompiledPlugin, RuntimeConfig, sha256_hex};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use std::future::Future;
@@ -44,7 +44,7 @@ pub(super) struct PluginCache {
     engine: Engine,
     linker: Linker<CallState>,
     artifacts: Option<ArtifactDir>,
-    loaded: moka::future::Cache<String, Arc<Plugin>>,
+    loaded: moka::future::Cache<String, Arc<CompiledPlugin>>,
     counters: Counters,
 }
 
@@ -67,7 +67,7 @@ impl PluginCache {
         &self,
         sha256: &str,
         fetch: F,
-    ) -> Result<Arc<Plugin>, LoadError>
+    ) -> Result<Arc<CompiledPlugin>, LoadError>
     where
         F: Future<Output = Result<Vec<u8>, String>> + Send,
     {
@@ -83,7 +83,11 @@ impl PluginCache {
             .map_err(|error| (*error).clone())
     }
 
-    async fn load_uncached<F>(&self, sha256: &str, fetch: F) -> Result<Arc<Plugin>, LoadError>
+    async fn load_uncached<F>(
+        &self,
+        sha256: &str,
+        fetch: F,
+    ) -> Result<Arc<CompiledPlugin>, LoadError>
     where
         F: Future<Output = Result<Vec<u8>, String>>,
     {
@@ -101,7 +105,7 @@ impl PluginCache {
         })?;
         let pre = CalculatorPre::new(instance_pre)
             .map_err(|error| LoadError::WrongWorld(format!("{error:#}")))?;
-        Ok(Arc::new(Plugin {
+        Ok(Arc::new(CompiledPlugin {
             sha256: sha256.to_string(),
             pre,
         }))

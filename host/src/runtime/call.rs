@@ -6,7 +6,7 @@ use super::bindings::quote::pricing::types as wit;
 use super::convert;
 use super::error::{CallError, CallFailure, CallReport};
 use super::wasi::{self, CapturedOutput};
-use super::{CallLimits, Outcome, Plugin, Runtime};
+use super::{CallLimits, CompiledPlugin, Outcome, Runtime};
 use crate::contract::{PluginInfo, QuoteRequest, QuoteResult};
 use chrono::NaiveDate;
 use std::time::Instant;
@@ -93,7 +93,7 @@ enum Returned {
 
 pub(super) async fn describe(
     runtime: &Runtime,
-    plugin: &Plugin,
+    plugin: &CompiledPlugin,
     limits: &CallLimits,
 ) -> Result<Outcome<PluginInfo>, CallFailure> {
     let today = chrono::Utc::now().date_naive();
@@ -112,7 +112,7 @@ pub(super) async fn describe(
 
 pub(super) async fn calculate(
     runtime: &Runtime,
-    plugin: &Plugin,
+    plugin: &CompiledPlugin,
     request: &QuoteRequest,
     limits: &CallLimits,
 ) -> Result<Outcome<QuoteResult>, CallFailure> {
@@ -142,7 +142,7 @@ pub(super) async fn calculate(
 /// Instantiates the plugin in a fresh store and calls one export under the limits.
 async fn run(
     runtime: &Runtime,
-    plugin: &Plugin,
+    plugin: &CompiledPlugin,
     date: NaiveDate,
     limits: &CallLimits,
     export: Export<'_>,

@@ -125,7 +125,7 @@ pub struct Outcome<T> {
 }
 
 /// A plugin compiled and linked, ready to instantiate.
-pub struct Plugin {
+pub struct CompiledPlugin {
     /// Hex SHA-256 of the component bytes: the plugin's identity.
     pub sha256: String,
     pre: bindings::CalculatorPre<call::CallState>,
@@ -162,7 +162,7 @@ impl Runtime {
 
     /// The plugin with this SHA-256, from memory, else from the artifact directory,
     /// else compiled from the bytes `fetch` supplies (called only then).
-    pub async fn load<F>(&self, sha256: &str, fetch: F) -> Result<Arc<Plugin>, LoadError>
+    pub async fn load<F>(&self, sha256: &str, fetch: F) -> Result<Arc<CompiledPlugin>, LoadError>
     where
         F: Future<Output = Result<Vec<u8>, String>> + Send,
     {
@@ -170,27 +170,33 @@ impl Runtime {
     }
 
     /// The plugin made of these bytes (validating, compiling and caching them).
-    pub async fn load_bytes(&self, bytes: Vec<u8>) -> Result<Arc<Plugin>, LoadError> {
+    pub async fn load_bytes(&self, bytes: Vec<u8>) -> Result<Arc<CompiledPlugin>, LoadError> {
         let sha256 = sha256_hex(&bytes);
         self.load(&sha256, async move { Ok(bytes) }).await
     }
 
     /// Loads the bytes and asks the plugin what it is: the upload check.
-    pub async fn inspect(&self, bytes: Vec<u8>) -> Result<(Arc<Plugin>, PluginInfo), LoadError> {
+    pub async fn inspect(
+        &self,
+        bytes: Vec<u8>,
+    ) -> Result<(Arc<CompiledPlugin>, PluginInfo), LoadError> {
         let plugin = self.load_bytes(bytes).await?;
         let info = self.describe(&plugin).await.map_err(LoadError::Describe)?;
         Ok((plugin, info.value))
     }
 
     /// Calls `describe` under the describe limits.
-    pub async fn describe(&self, plugin: &Plugin) -> Result<Outcome<PluginInfo>, CallFailure> {
+    pub async fn describe(
+        &self,
+        plugin: &CompiledPlugin,
+    ) -> Result<Outcome<PluginInfo>, CallFailure> {
         call::describe(self, plugin, &self.config.describe_limits()).await
     }
 
     /// Prices a request under `limits`, validating what the plugin returns.
     pub async fn calculate(
         &self,
-        plugin: &Plugin,
+        plugin: &CompiledPlugin,
         request: &QuoteRequest,
         limits: &CallLimits,
     ) -> Result<Outcome<QuoteResult>, CallFailure> {

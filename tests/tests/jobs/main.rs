@@ -5,8 +5,8 @@
 //! each test then creates (and drops) its own database.
 
 /// The crate under test: the only line to change when moving these tests into the
-/// host's test crate (`pub use quote_host::{jobs, rates, store};`).
-pub use quote_host::{jobs, rates, store};
+/// host's test crate (`pub use quote_host::{fx, jobs, store};`).
+pub use quote_host::{fx, jobs, store};
 
 mod harness;
 mod locking;

@@ -10,10 +10,10 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use crate::both_backends;
+use crate::fx::cbr::parse_daily;
+use crate::fx::source::{DailyRates, RateSource, RateSourceError};
 use crate::harness::Ctx;
 use crate::jobs::{JOB_NAME, RunRequest, Trigger};
-use crate::rates::cbr::parse_daily;
-use crate::rates::source::{DailyRates, RateSource, RateSourceError};
 use crate::server::{FIXTURE, FakeCbr, Reply, job, job_with};
 use crate::store::{JobOutcome, Store, job_lock_key};
 
@@ -173,7 +173,7 @@ async fn timeout(ctx: &Ctx) {
     let mut config = server.config();
     config.request_timeout = Duration::from_millis(300);
     config.retries = 1;
-    let source = Arc::new(crate::rates::cbr::CbrSource::new(config).unwrap());
+    let source = Arc::new(crate::fx::cbr::CbrSource::new(config).unwrap());
     let outcome = job_with(&ctx.store, source).0.run(Trigger::Manual).await;
     assert_eq!(server.hits(), 2);
     assert_failed_cleanly(ctx, &outcome, "timed out").await;

@@ -5,9 +5,9 @@ pub use quote_tests::fake_cbr::{FIXTURE, FakeCbr, Reply};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::fx::book::RateBook;
+use crate::fx::source::RateSource;
 use crate::jobs::ExchangeRateJob;
-use crate::rates::book::RateBook;
-use crate::rates::source::RateSource;
 use crate::store::Store;
 
 /// A job on `store` fetching from `source`, and the rate book it clears.

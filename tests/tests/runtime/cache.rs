@@ -27,7 +27,7 @@ fn artifact_of(dir: &Path, sha256: &str) -> std::path::PathBuf {
         .unwrap_or_else(|| panic!("no artifact for {sha256} in {}", dir.display()))
 }
 
-async fn prices(runtime: &Runtime, plugin: &Plugin) {
+async fn prices(runtime: &Runtime, plugin: &CompiledPlugin) {
     let limits = runtime.config().calculation_limits();
     let outcome = runtime
         .calculate(plugin, &simple_request(), &limits)
@@ -37,7 +37,10 @@ async fn prices(runtime: &Runtime, plugin: &Plugin) {
 }
 
 /// Loads by hash with no bytes available: only the disk cache can answer.
-async fn load_without_bytes(runtime: &Runtime, sha256: &str) -> Result<Arc<Plugin>, LoadError> {
+async fn load_without_bytes(
+    runtime: &Runtime,
+    sha256: &str,
+) -> Result<Arc<CompiledPlugin>, LoadError> {
     runtime
         .load(sha256, async {
             Err("the bytes are not available".to_string())

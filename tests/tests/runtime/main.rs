@@ -11,7 +11,7 @@ mod limits;
 
 use quote_host::bundled::plugin_path;
 use quote_host::contract::{LineItem, QuoteRequest, Rate};
-use quote_host::runtime::{CallLimits, Plugin, Runtime, RuntimeConfig};
+use quote_host::runtime::{CallLimits, CompiledPlugin, Runtime, RuntimeConfig};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -31,7 +31,7 @@ pub fn plugin_bytes(crate_name: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|error| panic!("{}: {error}", path.display()))
 }
 
-pub async fn load(runtime: &Runtime, crate_name: &str) -> Arc<Plugin> {
+pub async fn load(runtime: &Runtime, crate_name: &str) -> Arc<CompiledPlugin> {
     runtime
         .load_bytes(plugin_bytes(crate_name))
         .await

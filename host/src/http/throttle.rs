@@ -1,7 +1,9 @@
-//! Rate limits per route class (tower_governor), keyed by API key, or by client address
-//! for requests without a valid key. Over the limit: 429 in the common error shape with
-//! `Retry-After`; every answer carries `x-ratelimit-limit` and `x-ratelimit-remaining`.
-//! Limits are per host (each replica counts on its own).
+//! Throttling: requests per minute per route class (tower_governor), keyed by API key,
+//! or by client address for requests without a valid key. Over the limit: 429 in the
+//! common error shape with `Retry-After`; every answer carries `x-ratelimit-limit` and
+//! `x-ratelimit-remaining`. Limits are per host (each replica counts on its own). The
+//! classes are built here from `config.rate_limits`, and [`ThrottleClasses::prune_until`]
+//! keeps their key maps bounded.
 
 use super::error::ApiError;
 use crate::auth::Caller;
@@ -13,14 +15,18 @@ use governor::middleware::StateInformationMiddleware;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
+use tokio_util::sync::CancellationToken;
 use tower_governor::GovernorError;
 use tower_governor::governor::GovernorConfigBuilder;
 use tower_governor::key_extractor::KeyExtractor;
 use uuid::Uuid;
 
+/// How often the limiters forget idle clients.
+const PRUNE_INTERVAL: Duration = Duration::from_secs(30);
+
 /// Who a request is counted against.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum RateKey {
+pub enum ThrottleKey {
     ApiKey(Uuid),
     /// An IPv4 address, or the /64 network of an IPv6 one.
     Address(IpAddr),
@@ -28,7 +34,7 @@ pub enum RateKey {
     Overflow,
 }
 
-type Limiter = tower_governor::governor::SharedRateLimiter<RateKey, StateInformationMiddleware>;
+type Limiter = tower_governor::governor::SharedRateLimiter<ThrottleKey, StateInformationMiddleware>;
 
 #[derive(Clone)]
 pub struct ClientKey {
@@ -37,11 +43,11 @@ pub struct ClientKey {
 }
 
 impl KeyExtractor for ClientKey {
-    type Key = RateKey;
+    type Key = ThrottleKey;
 
-    fn extract<T>(&self, request: &Request<T>) -> Result<RateKey, GovernorError> {
+    fn extract<T>(&self, request: &Request<T>) -> Result<ThrottleKey, GovernorError> {
         if let Some(caller) = request.extensions().get::<Arc<Caller>>() {
-            return Ok(RateKey::ApiKey(caller.key.id));
+            return Ok(ThrottleKey::ApiKey(caller.key.id));
         }
         // Past the cap, every address shares one bucket until pruning frees room: the
         // map holds at most the cap, the address that crossed it and the overflow bucket.
@@ -50,14 +56,14 @@ impl KeyExtractor for ClientKey {
             .get()
             .is_some_and(|limiter| limiter.len() > self.max_tracked)
         {
-            return Ok(RateKey::Overflow);
+            return Ok(ThrottleKey::Overflow);
         }
         let address = request
             .extensions()
             .get::<axum::extract::ConnectInfo<SocketAddr>>()
             .map(|info| info.0.ip())
             .ok_or(GovernorError::UnableToExtractKey)?;
-        Ok(RateKey::Address(network_of(address)))
+        Ok(ThrottleKey::Address(network_of(address)))
     }
 }
 
@@ -81,13 +87,13 @@ fn network_of(address: IpAddr) -> IpAddr {
 }
 
 /// A route class's limit and the layer enforcing it.
-pub struct RateClass {
+pub struct ThrottleClass {
     pub name: &'static str,
     pub limiter: Limiter,
     layer: tower_governor::GovernorLayer<ClientKey, StateInformationMiddleware, Body>,
 }
 
-impl RateClass {
+impl ThrottleClass {
     /// `per_minute` requests a minute, all of them usable as a burst.
     pub fn new(name: &'static str, per_minute: u32, config: &RateLimitConfig) -> Self {
         let per_minute = per_minute.max(1);
@@ -166,26 +172,43 @@ fn rejection(class: &'static str, error: GovernorError) -> Response<Body> {
 }
 
 /// The four route classes of the API.
-pub struct RateClasses {
-    pub default: RateClass,
-    pub calculate: RateClass,
-    pub upload: RateClass,
-    pub export: RateClass,
+pub struct ThrottleClasses {
+    /// Everything not in another class.
+    pub default: ThrottleClass,
+    /// Routes that run a plugin.
+    pub calculate: ThrottleClass,
+    /// Plugin uploads and the exchange-rate refresh.
+    pub upload: ThrottleClass,
+    /// The CSV export.
+    pub export: ThrottleClass,
 }
 
-impl RateClasses {
+impl ThrottleClasses {
+    /// The classes with the configured limits.
     pub fn new(config: &RateLimitConfig) -> Self {
         Self {
-            default: RateClass::new("default", config.default_per_minute, config),
-            calculate: RateClass::new("calculate", config.calculate_per_minute, config),
-            upload: RateClass::new("upload", config.upload_per_minute, config),
-            export: RateClass::new("export", config.export_per_minute, config),
+            default: ThrottleClass::new("default", config.default_per_minute, config),
+            calculate: ThrottleClass::new("calculate", config.calculate_per_minute, config),
+            upload: ThrottleClass::new("upload", config.upload_per_minute, config),
+            export: ThrottleClass::new("export", config.export_per_minute, config),
         }
     }
 
+    /// Forgets idle clients of every class.
     pub fn prune(&self) {
         for class in [&self.default, &self.calculate, &self.upload, &self.export] {
             class.prune();
+        }
+    }
+
+    /// Prunes every [`PRUNE_INTERVAL`] until `stopping` fires.
+    pub async fn prune_until(&self, stopping: CancellationToken) {
+        let mut ticks = tokio::time::interval(PRUNE_INTERVAL);
+        loop {
+            tokio::select! {
+                _ = ticks.tick() => self.prune(),
+                () = stopping.cancelled() => return,
+            }
         }
     }
 }

@@ -15,7 +15,7 @@ use chrono::{Datelike, NaiveDate};
 use reqwest::{Client, Url};
 
 use super::parse::parse_daily;
-use crate::rates::source::{DailyRates, RateSource, RateSourceError};
+use crate::fx::source::{DailyRates, RateSource, RateSourceError};
 
 /// The CBR daily rates endpoint.
 pub const DEFAULT_BASE_URL: &str = "https://www.cbr.ru/scripts/XML_daily.asp";

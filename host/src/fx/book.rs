@@ -2,7 +2,7 @@
 //! in-memory cache on the hot path.
 
 use crate::contract::Rate;
-use crate::store::{Store, StoreError, StoredRate};
+use crate::store::{ExchangeRateStore, StoreError, StoredRate};
 use chrono::NaiveDate;
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -26,12 +26,13 @@ pub enum SnapshotError {
 
 /// Stored rates by (from, to, date), cached for a short while.
 pub struct RateBook {
-    store: Arc<dyn Store>,
+    store: Arc<dyn ExchangeRateStore>,
     cache: moka::future::Cache<(String, String, NaiveDate), Option<StoredRate>>,
 }
 
 impl RateBook {
-    pub fn new(store: Arc<dyn Store>, entries: u64, ttl: Duration) -> Self {
+    /// A book over `store` caching up to `entries` lookups for `ttl` each.
+    pub fn new(store: Arc<dyn ExchangeRateStore>, entries: u64, ttl: Duration) -> Self {
         Self {
             store,
             cache: moka::future::Cache::builder()

@@ -17,7 +17,7 @@ use quick_xml::events::{BytesRef, BytesStart, BytesText, Event};
 use quick_xml::name::QName;
 use rust_decimal::Decimal;
 
-use crate::rates::source::{CurrencyRate, DailyRates, RateSourceError};
+use crate::fx::source::{CurrencyRate, DailyRates, RateSourceError};
 
 /// Largest accepted `Nominal`. The CBR quotes per 1, 10, 100, 1000 or 10000
 /// units; anything above this (or 0) is taken as a corrupt response.

@@ -4,8 +4,8 @@
 use super::error::{ApiError, ApiResult, ErrorBody};
 use super::extract::{Admin, AppQuery, Auth};
 use crate::app::AppState;
+use crate::fx::book::PIVOT;
 use crate::jobs::{RunOutcome, Trigger};
-use crate::rates::book::PIVOT;
 use crate::store::{JobOutcome, StoredRate};
 use axum::Json;
 use axum::extract::{Path, State};
@@ -126,7 +126,7 @@ async fn get_exchange_rate(
 ) -> ApiResult<Json<PairRate>> {
     let (from, to) = (check_currency(&from)?, check_currency(&to)?);
     let date = query.date.unwrap_or_else(|| Utc::now().date_naive());
-    let book = &state.rate_book;
+    let book = state.pricer.exchange_rates();
     let round = |rate: Decimal| {
         rate.round_dp_with_strategy(DERIVED_PLACES, RoundingStrategy::MidpointAwayFromZero)
     };
@@ -193,7 +193,7 @@ async fn refresh_exchange_rates(
     AppQuery(query): AppQuery<RefreshQuery>,
 ) -> ApiResult<Json<RunOutcome>> {
     let outcome = state
-        .rate_job
+        .exchange_rate_job
         .run_detached(Trigger::Manual, query.date)
         .await;
     let metadata = serde_json::to_value(&outcome).unwrap_or_default();

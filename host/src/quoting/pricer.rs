@@ -1,0 +1,261 @@
+//! The [`Pricer`]: everything a calculation needs, from the stored plugin version to
+//! the validated result; what it returns ([`Priced`]) and why it fails
+//! ([`PricingError`]).
+
+use super::gate::CalculationGate;
+use super::variables;
+use crate::contract::{CalculationInput, PluginInfo, QuoteRequest, QuoteResult};
+use crate::fx::book::{RateBook, SnapshotError};
+use crate::runtime::{CallFailure, CallReport, CompiledPlugin, LoadError, Outcome, Runtime};
+use crate::store::{PluginStore, PluginVersion, StoreError};
+use chrono::NaiveDate;
+use serde::Serialize;
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use uuid::Uuid;
+
+/// Which plugin version priced a quote.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct PluginRef {
+    pub name: String,
+    pub version: i32,
+    pub sha256: String,
+}
+
+/// A priced request and what produced it.
+pub struct Priced {
+    pub request: QuoteRequest,
+    pub result: QuoteResult,
+    pub plugin: PluginRef,
+    pub report: CallReport,
+}
+
+/// Why a quote could not be priced.
+#[derive(Debug, thiserror::Error)]
+pub enum PricingError {
+    #[error("{0}")]
+    InvalidInput(String),
+    #[error("{0}")]
+    PluginNotFound(String),
+    #[error("{0}")]
+    NoActivePlugin(String),
+    #[error("{}", .0.message)]
+    Variable(variables::VariableError),
+    #[error("{0}")]
+    MissingRate(String),
+    #[error("every calculation slot is busy")]
+    Busy,
+    #[error("the plugin could not be loaded: {0}")]
+    Load(LoadError),
+    #[error("{0}")]
+    Call(CallFailure),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Prices requests with tenants' stored plugins. One per process, owned by the app.
+pub struct Pricer {
+    plugins: Arc<dyn PluginStore>,
+    runtime: Arc<Runtime>,
+    exchange_rates: Arc<RateBook>,
+    calculations: CalculationGate,
+}
+
+impl Pricer {
+    /// A pricer reading plugins from `plugins`, running them in `runtime`, with rates
+    /// from `exchange_rates` and at most as many calculations at once as `calculations`
+    /// admits.
+    pub fn new(
+        plugins: Arc<dyn PluginStore>,
+        runtime: Arc<Runtime>,
+        exchange_rates: Arc<RateBook>,
+        calculations: CalculationGate,
+    ) -> Self {
+        Self {
+            plugins,
+            runtime,
+            exchange_rates,
+            calculations,
+        }
+    }
+
+    /// The stored exchange rates calculations use.
+    pub fn exchange_rates(&self) -> &Arc<RateBook> {
+        &self.exchange_rates
+    }
+
+    /// The caps on calculations running at once.
+    pub fn calculations(&self) -> &CalculationGate {
+        &self.calculations
+    }
+
+    /// A stored plugin version, ready to call: from the runtime's caches, or compiled
+    /// from the bytes in the database (read only then).
+    pub async fn load_plugin(
+        &self,
+        version: &PluginVersion,
+    ) -> Result<Arc<CompiledPlugin>, LoadError> {
+        let plugins = self.plugins.clone();
+        let (organization, name, number) = (
+            version.organization_id,
+            version.plugin_name.clone(),
+            version.version,
+        );
+        let fetch = async move {
+            match plugins
+                .plugin_version_bytes(organization, &name, number)
+                .await
+            {
+                Ok(Some(binary)) => Ok(binary.wasm),
+                Ok(None) => Err(format!("plugin {name} version {number} is gone")),
+                Err(error) => Err(error.to_string()),
+            }
+        };
+        self.runtime.load(&version.sha256, fetch).await
+    }
+
+    /// The version a calculation uses: `plugin` ("name" or "name@version"), or the
+    /// organization's most recently activated plugin.
+    pub async fn resolve_plugin(
+        &self,
+        organization: Uuid,
+        plugin: Option<&str>,
+    ) -> Result<PluginVersion, PricingError> {
+        let Some(reference) = plugin else {
+            return self
+                .plugins
+                .active_plugin_version(organization, None)
+                .await?
+                .ok_or_else(|| {
+                    PricingError::NoActivePlugin(
+                        "your organization has no active plugin; upload and activate one".into(),
+                    )
+                });
+        };
+        let (name, version) = match reference.split_once('@') {
+            Some((name, version)) => {
+                let version = version.parse::<i32>().map_err(|_| {
+                    PricingError::InvalidInput(format!(
+                        "plugin '{reference}' must be 'name' or 'name@version' with a whole version"
+                    ))
+                })?;
+                (name, Some(version))
+            }
+            None => (reference, None),
+        };
+        let detail = self
+            .plugins
+            .plugin(organization, name)
+            .await?
+            .ok_or_else(|| {
+                PricingError::PluginNotFound(format!("no plugin '{name}' in your organization"))
+            })?;
+        let wanted = version.or(detail.plugin.active_version).ok_or_else(|| {
+            PricingError::NoActivePlugin(format!(
+                "plugin '{name}' has no active version; activate one or ask for '{name}@<version>'"
+            ))
+        })?;
+        detail
+            .versions
+            .into_iter()
+            .find(|candidate| candidate.version == wanted)
+            .ok_or_else(|| {
+                PricingError::PluginNotFound(format!("plugin '{name}' has no version {wanted}"))
+            })
+    }
+
+    /// Prices a client's calculation input with the chosen plugin and stored rates: the
+    /// variables are checked first, then the rates of the quote date looked up.
+    pub async fn price(
+        &self,
+        organization: Uuid,
+        input: CalculationInput,
+        today: NaiveDate,
+    ) -> Result<Priced, PricingError> {
+        if input.rates.is_some() {
+            return Err(PricingError::InvalidInput(
+                "rates are supplied by the server from its stored exchange rates; remove 'rates'"
+                    .into(),
+            ));
+        }
+        let version = self
+            .resolve_plugin(organization, input.plugin.as_deref())
+            .await?;
+        let mut request = input
+            .into_request(today, Vec::new())
+            .map_err(PricingError::InvalidInput)?;
+        check_variables(&version, &request)?;
+        let mut currencies: BTreeSet<String> = request
+            .items
+            .iter()
+            .map(|item| item.currency.clone())
+            .collect();
+        currencies.insert(request.currency.clone());
+        request.rates = self
+            .exchange_rates
+            .snapshot(&currencies, &request.currency, request.date)
+            .await
+            .map_err(|error| match error {
+                SnapshotError::Missing { .. } => PricingError::MissingRate(error.to_string()),
+                SnapshotError::Store(error) => PricingError::Store(error),
+            })?;
+        self.run(organization, &version, request).await
+    }
+
+    /// Runs one stored plugin version on a complete request (rates included), as it
+    /// is: verification replays what was accepted then.
+    pub async fn run(
+        &self,
+        organization: Uuid,
+        version: &PluginVersion,
+        request: QuoteRequest,
+    ) -> Result<Priced, PricingError> {
+        let _slot = self
+            .calculations
+            .enter(organization)
+            .await
+            .ok_or(PricingError::Busy)?;
+        let plugin = self
+            .load_plugin(version)
+            .await
+            .map_err(PricingError::Load)?;
+        let limits = self.runtime.config().calculation_limits();
+        let called = self.runtime.calculate(&plugin, &request, &limits).await;
+        record_calculation(&called);
+        let outcome = called.map_err(PricingError::Call)?;
+        Ok(Priced {
+            request,
+            result: outcome.value,
+            plugin: PluginRef {
+                name: version.plugin_name.clone(),
+                version: version.version,
+                sha256: version.sha256.clone(),
+            },
+            report: outcome.report,
+        })
+    }
+}
+
+/// The request's variables and item attributes against what the version declares.
+fn check_variables(version: &PluginVersion, request: &QuoteRequest) -> Result<(), PricingError> {
+    let info: PluginInfo = serde_json::from_value(version.describe.clone())
+        .map_err(|error| StoreError::Corrupt(format!("stored describe output: {error}")))?;
+    variables::check(
+        &format!("{}@{}", version.plugin_name, version.version),
+        &info.variables,
+        request,
+    )
+    .map_err(PricingError::Variable)
+}
+
+/// Calculation counts, durations and fuel by outcome (`success` or the error code).
+fn record_calculation(called: &Result<Outcome<QuoteResult>, CallFailure>) {
+    let (outcome, report) = match called {
+        Ok(outcome) => ("success", &outcome.report),
+        Err(failure) => (failure.error.code(), &failure.report),
+    };
+    metrics::counter!("calculations_total", "outcome" => outcome).increment(1);
+    metrics::histogram!("calculation_duration_seconds", "outcome" => outcome)
+        .record(report.duration.as_secs_f64());
+    metrics::histogram!("calculation_fuel", "outcome" => outcome).record(report.fuel_used as f64);
+}
