@@ -2,8 +2,6 @@
 
 use sqlx::error::ErrorKind;
 
-use super::quote::{QuoteStatus, StatusChange};
-
 /// Result alias used by every store method.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
@@ -120,24 +118,6 @@ impl StoreError {
             Self::Conflict("plugin version is active".into())
         } else {
             err.into()
-        }
-    }
-
-    /// Why a status change changed nothing, from the quote's status now (`None`: no
-    /// such quote).
-    pub(crate) fn status_unchanged(
-        current: Option<QuoteStatus>,
-        change: Option<StatusChange>,
-    ) -> Self {
-        match (current, change) {
-            (Some(current), Some(change)) if current != change.from => Self::Conflict(format!(
-                "quote status is {current}, not {} any more",
-                change.from
-            )),
-            (Some(current), Some(change)) => {
-                Self::Conflict(format!("a {current} quote cannot become {}", change.to))
-            }
-            _ => Self::NotFound,
         }
     }
 

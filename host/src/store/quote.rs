@@ -317,3 +317,19 @@ pub struct QuoteStats {
     /// Most recent quotes, newest first, as summaries (no request, result, rates).
     pub recent: Vec<Quote>,
 }
+
+impl StatusChange {
+    /// Why a status change changed nothing, from the quote's status now (`None`: no
+    /// such quote).
+    pub(crate) fn refused(current: Option<QuoteStatus>, change: Option<Self>) -> StoreError {
+        match (current, change) {
+            (Some(current), Some(change)) if current != change.from => StoreError::Conflict(
+                format!("quote status is {current}, not {} any more", change.from),
+            ),
+            (Some(current), Some(change)) => {
+                StoreError::Conflict(format!("a {current} quote cannot become {}", change.to))
+            }
+            _ => StoreError::NotFound,
+        }
+    }
+}

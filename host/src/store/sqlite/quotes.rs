@@ -13,7 +13,7 @@ use super::super::cursor::{Page, PageCursor, clamp_limit, make_page};
 use super::super::error::{Result, StoreError};
 use super::super::quote::{
     NewQuote, PeriodStats, Pricing, Quote, QuoteFilter, QuoteRevision, QuoteStats, QuoteStatus,
-    QuoteUpdate, StatsWindow,
+    QuoteUpdate, StatsWindow, StatusChange,
 };
 use super::super::stats::{self, CurrencySums};
 use super::super::traits::QuoteStore;
@@ -79,7 +79,7 @@ impl QuoteStore for SqliteStore {
         let row = statement.build().fetch_optional(&mut *tx).await?;
         let Some(row) = row else {
             let current = current_status(&mut tx, org, id).await?;
-            return Err(StoreError::status_unchanged(current, update.status));
+            return Err(StatusChange::refused(current, update.status));
         };
         tx.commit().await?;
         rows::quote(&row)
