@@ -4,7 +4,6 @@
 use quote_host::store::{PoolOptionsConfig, Store};
 use sqlx::Connection;
 use sqlx::postgres::PgConnection;
-use std::io::Write;
 use std::sync::Arc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -13,36 +12,33 @@ pub enum Backend {
     Postgres,
 }
 
-/// The PostgreSQL server for tests, or `None` (announced loudly) when not configured.
+/// The PostgreSQL server for tests, or `None` when `QUOTE_TEST_POSTGRES_URL` is unset
+/// (the PostgreSQL variants are then built `#[ignore]`d; see `build.rs`).
 pub fn postgres_url() -> Option<String> {
-    let url = std::env::var("QUOTE_TEST_POSTGRES_URL")
+    std::env::var("QUOTE_TEST_POSTGRES_URL")
         .ok()
-        .filter(|url| !url.is_empty());
-    if url.is_none() {
-        let _ = writeln!(
-            std::io::stderr(),
-            "*** SKIPPED: QUOTE_TEST_POSTGRES_URL is not set; the PostgreSQL half of this test did not run"
-        );
-    }
-    url
+        .filter(|url| !url.is_empty())
 }
 
-/// A fresh database with the store open on it and migrated, or `None` for PostgreSQL
-/// when `QUOTE_TEST_POSTGRES_URL` is not set.
-pub async fn migrated_store(backend: Backend) -> Option<(Arc<dyn Store>, TestDatabase)> {
-    if backend == Backend::Postgres {
-        postgres_url()?;
-    }
+/// The PostgreSQL server for a test that runs only there. Panics when the variable is
+/// unset: such a test is only built un-ignored when it was set (see `build.rs`).
+pub fn require_postgres_url() -> String {
+    postgres_url().unwrap_or_else(|| {
+        panic!(
+            "QUOTE_TEST_POSTGRES_URL is unset, but this PostgreSQL test was built to run: \
+             set it (e.g. postgres://postgres@127.0.0.1:5432/postgres) or rebuild without it"
+        )
+    })
+}
+
+/// A fresh database with the store open on it and migrated.
+pub async fn migrated_store(backend: Backend) -> (Arc<dyn Store>, TestDatabase) {
     let database = TestDatabase::create(backend).await;
-    let options = PoolOptionsConfig {
-        max_connections: 8,
-        ..PoolOptionsConfig::default()
-    };
-    let store = quote_host::store::connect(&database.url, &options)
+    let store = quote_host::store::connect(&database.url, &pool_options())
         .await
         .expect("open the store");
     store.migrate().await.expect("migrate");
-    Some((store, database))
+    (store, database)
 }
 
 /// Pool settings of stores opened by tests.
@@ -79,7 +75,7 @@ impl TestDatabase {
                 }
             }
             Backend::Postgres => {
-                let admin_url = postgres_url().expect("QUOTE_TEST_POSTGRES_URL is set");
+                let admin_url = require_postgres_url();
                 let name = format!("qh_test_{}", uuid::Uuid::new_v4().simple());
                 let mut admin = PgConnection::connect(&admin_url)
                     .await
@@ -107,6 +103,32 @@ impl TestDatabase {
                 }
             }
         }
+    }
+}
+
+impl TestDatabase {
+    /// Stores exchange rates directly in the database (as the daily fetch would), for
+    /// `date`: `(from, to, rate)` triples.
+    pub async fn seed_rates(&self, date: &str, rates: &[(&str, &str, &str)]) {
+        use quote_host::store::NewRate;
+        let store = quote_host::store::connect(&self.url, &PoolOptionsConfig::default())
+            .await
+            .unwrap();
+        let rows: Vec<NewRate> = rates
+            .iter()
+            .map(|(from, to, rate)| NewRate {
+                from_currency: from.to_string(),
+                to_currency: to.to_string(),
+                rate: rate.parse().unwrap(),
+                nominal: 1,
+            })
+            .collect();
+        let date = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").unwrap();
+        store
+            .store_rates("test", date, &rows, chrono::Utc::now())
+            .await
+            .unwrap();
+        store.close().await;
     }
 }
 

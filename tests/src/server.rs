@@ -160,12 +160,53 @@ impl Drop for TestServer {
     }
 }
 
-/// A response: status, headers and the body as JSON (`Value::Null` when not JSON).
+/// A response: status, headers, the body as text and (when it is JSON) as JSON.
 pub struct Reply {
     pub status: StatusCode,
     pub headers: reqwest::header::HeaderMap,
-    pub body: Value,
+    pub body: Body,
     pub text: String,
+}
+
+/// A response body read as JSON. Reading JSON out of a body that is not JSON (`body["x"]`,
+/// `body.as_array()`, ...) panics with the text: a check cannot pass by comparing with a
+/// `Null` that the server never sent.
+pub struct Body {
+    json: Option<Value>,
+    text: String,
+}
+
+impl Body {
+    fn parse(text: &str) -> Self {
+        Self {
+            json: serde_json::from_str(text).ok(),
+            text: text.chars().take(2_000).collect(),
+        }
+    }
+
+    /// Whether the body is JSON at all.
+    pub fn is_json(&self) -> bool {
+        self.json.is_some()
+    }
+}
+
+impl std::ops::Deref for Body {
+    type Target = Value;
+
+    fn deref(&self) -> &Value {
+        self.json
+            .as_ref()
+            .unwrap_or_else(|| panic!("the body is not JSON: {:?}", self.text))
+    }
+}
+
+impl std::fmt::Display for Body {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.json {
+            Some(json) => json.fmt(f),
+            None => write!(f, "(not JSON) {}", self.text),
+        }
+    }
 }
 
 impl Reply {
@@ -210,6 +251,15 @@ pub struct Client {
 }
 
 impl Client {
+    /// A client of the server at `base_url` (`http://host:port`), authenticated with `key`.
+    pub fn new(base_url: &str, key: &str) -> Self {
+        Self {
+            base_url: base_url.to_string(),
+            key: Some(key.to_string()),
+            http: reqwest::Client::new(),
+        }
+    }
+
     /// The same client speaking through another `reqwest::Client` (e.g. another local address).
     pub fn with_http_client(mut self, http: reqwest::Client) -> Self {
         self.http = http;
@@ -231,7 +281,7 @@ impl Client {
         let status = response.status();
         let headers = response.headers().clone();
         let text = response.text().await.unwrap_or_default();
-        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        let body = Body::parse(&text);
         Reply {
             status,
             headers,
@@ -282,24 +332,6 @@ impl TestServer {
     /// Stores exchange rates directly in the server's database (as the daily fetch
     /// would), for `date`: `(from, to, rate)` triples.
     pub async fn seed_rates(&self, date: &str, rates: &[(&str, &str, &str)]) {
-        use quote_host::store::{NewRate, PoolOptionsConfig};
-        let store = quote_host::store::connect(&self.database.url, &PoolOptionsConfig::default())
-            .await
-            .unwrap();
-        let rows: Vec<NewRate> = rates
-            .iter()
-            .map(|(from, to, rate)| NewRate {
-                from_currency: from.to_string(),
-                to_currency: to.to_string(),
-                rate: rate.parse().unwrap(),
-                nominal: 1,
-            })
-            .collect();
-        let date = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").unwrap();
-        store
-            .store_rates("test", date, &rows, chrono::Utc::now())
-            .await
-            .unwrap();
-        store.close().await;
+        self.database.seed_rates(date, rates).await;
     }
 }

@@ -1,31 +1,20 @@
-//! Exporting 100,000 quotes streams from a database cursor: the process's memory stays
-//! flat, in CSV and in NDJSON.
+//! Exporting 100,000 quotes streams from a database cursor: the server's memory stays
+//! flat, in CSV and in NDJSON. The server runs as a process of its own, so its memory is
+//! not the other tests'.
 
-use super::quotes::{bearing_quote, seed_sample_rates};
+use super::quotes::{SAMPLE_RATES, SAMPLE_RATES_DATE, bearing_quote};
 use futures::StreamExt;
-use quote_tests::{Backend, TestServer, on_both_databases};
+use quote_tests::process::ServerProcess;
+use quote_tests::{Backend, Client, TestDatabase, on_both_databases};
 
 const QUOTES: i64 = 100_000;
 
-/// Resident memory of this process (the server runs in it), in bytes.
-fn rss_bytes() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let line = status
-        .lines()
-        .find(|line| line.starts_with("VmRSS:"))
-        .unwrap();
-    let kib: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
-    kib * 1024
-}
-
 /// Copies one quote `QUOTES - 1` times with new ids and numbers, in the database.
-async fn clone_quote(server: &TestServer, id: &str) {
+async fn clone_quote(database: &TestDatabase, id: &str) {
     let id = uuid::Uuid::parse_str(id).unwrap();
-    match server.database.backend {
+    match database.backend {
         Backend::Sqlite => {
-            let pool = sqlx::SqlitePool::connect(&server.database.url)
-                .await
-                .unwrap();
+            let pool = sqlx::SqlitePool::connect(&database.url).await.unwrap();
             let sql = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?) \
                 INSERT INTO quotes (id, organization_id, number, title, status, currency, subtotal, tax, total, \
                 request, result, plugin_name, plugin_version, plugin_sha256, rates, fuel_used, revision, \
@@ -41,7 +30,7 @@ async fn clone_quote(server: &TestServer, id: &str) {
                 .unwrap();
         }
         Backend::Postgres => {
-            let pool = sqlx::PgPool::connect(&server.database.url).await.unwrap();
+            let pool = sqlx::PgPool::connect(&database.url).await.unwrap();
             let sql = "INSERT INTO quotes (id, organization_id, number, title, status, currency, subtotal, tax, \
                 total, request, result, plugin_name, plugin_version, plugin_sha256, rates, fuel_used, revision, \
                 priced_at, created_at, updated_at) \
@@ -58,9 +47,9 @@ async fn clone_quote(server: &TestServer, id: &str) {
     }
 }
 
-/// Streams the export, counting rows and bytes without keeping them.
-async fn stream_export(server: &TestServer, accept: &str) -> (i64, u64, u64) {
-    let admin = server.admin();
+/// Streams the export, counting rows and bytes without keeping them, and sampling the
+/// server's resident memory at every chunk.
+async fn stream_export(server: &ServerProcess, admin: &Client, accept: &str) -> (i64, u64, u64) {
     let response = admin
         .request(reqwest::Method::GET, "/api/quotes/export")
         .header("accept", accept)
@@ -74,32 +63,37 @@ async fn stream_export(server: &TestServer, accept: &str) -> (i64, u64, u64) {
         let chunk = chunk.unwrap();
         lines += chunk.iter().filter(|byte| **byte == b'\n').count() as i64;
         bytes += chunk.len() as u64;
-        peak_rss = peak_rss.max(rss_bytes());
+        peak_rss = peak_rss.max(server.rss_bytes());
     }
     (lines, bytes, peak_rss)
 }
 
 async fn exporting_100k_quotes_keeps_memory_flat(backend: Backend) {
-    let server = TestServer::start(backend).await;
-    seed_sample_rates(&server).await;
-    let created = server
-        .admin()
+    let database = TestDatabase::create(backend).await;
+    let data_dir = tempfile::tempdir().unwrap();
+    let bin = env!("CARGO_BIN_EXE_quote-host-under-test");
+    let server = ServerProcess::spawn(bin, &database, data_dir.path());
+    database.seed_rates(SAMPLE_RATES_DATE, SAMPLE_RATES).await;
+    let key = std::fs::read_to_string(data_dir.path().join("demo-admin-key.txt")).unwrap();
+    let admin = Client::new(&server.base_url, key.trim());
+    let created = admin
         .post("/api/quotes", &bearing_quote("bulk"))
         .await
         .expect(201);
-    clone_quote(&server, created.body["id"].as_str().unwrap()).await;
+    clone_quote(&database, created.body["id"].as_str().unwrap()).await;
 
     // Warm up allocator and connection pools with a first full pass, then measure.
-    let (rows, _, _) = stream_export(&server, "text/csv").await;
+    let (rows, _, _) = stream_export(&server, &admin, "text/csv").await;
     assert_eq!(rows, QUOTES + 1, "header + every quote");
-    let baseline = rss_bytes();
-    let (rows, csv_bytes, csv_peak) = stream_export(&server, "text/csv").await;
+    let baseline = server.rss_bytes();
+    let (rows, csv_bytes, csv_peak) = stream_export(&server, &admin, "text/csv").await;
     assert_eq!(rows, QUOTES + 1);
-    let (rows, ndjson_bytes, ndjson_peak) = stream_export(&server, "application/x-ndjson").await;
+    let (rows, ndjson_bytes, ndjson_peak) =
+        stream_export(&server, &admin, "application/x-ndjson").await;
     assert_eq!(rows, QUOTES);
     let growth = csv_peak.max(ndjson_peak).saturating_sub(baseline);
     eprintln!(
-        "export of {QUOTES} quotes: CSV {} MB, NDJSON {} MB, RSS baseline {} MB, growth {} MB",
+        "export of {QUOTES} quotes: CSV {} MB, NDJSON {} MB, server RSS baseline {} MB, growth {} MB",
         csv_bytes / 1_000_000,
         ndjson_bytes / 1_000_000,
         baseline / 1_000_000,
@@ -112,7 +106,7 @@ async fn exporting_100k_quotes_keeps_memory_flat(backend: Backend) {
     );
     assert!(
         growth < 64 * 1024 * 1024,
-        "memory grew by {growth} bytes during the export"
+        "the server's memory grew by {growth} bytes during the export"
     );
 }
 

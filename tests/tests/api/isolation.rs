@@ -1,11 +1,14 @@
 //! Another organization's objects do not exist for you: every resource answers 404.
 
 use quote_tests::server::plugin_bytes;
-use quote_tests::{Backend, TestServer, on_both_databases};
+use quote_tests::{Backend, TestServer, on_both_databases, wait};
 use serde_json::json;
+use std::time::Duration;
 
 async fn tenants_cannot_reach_each_other(backend: Backend) {
-    let server = TestServer::start(backend).await;
+    // Activity is written within 50 ms, so the activity check below looks at a written log.
+    let server =
+        TestServer::start_with(backend, |config| config.activity.flush_interval_ms = 50).await;
     let demo = server.admin();
     let other = super::other_organization(&server, "acme");
 
@@ -81,6 +84,36 @@ async fn tenants_cannot_reach_each_other(backend: Backend) {
         .await
         .expect_error(404, "quote_not_found");
     demo.get(&format!("/api/quotes/{id}")).await.expect(200);
+    // demo's log has the quote's creation; acme's, written by the same writer, does not.
+    let logged = async |client: &quote_tests::Client| {
+        let page = client
+            .get("/api/activity-logs?action=quote.create")
+            .await
+            .expect(200);
+        page.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|entry| entry["entity_id"] == id)
+    };
+    wait::until(
+        "demo's quote.create entry",
+        Duration::from_secs(10),
+        async || logged(&demo).await,
+    )
+    .await;
+    assert!(!logged(&other).await, "acme sees demo's activity");
+    // acme's own upload, queued before demo's quote, is written and visible to acme.
+    let own = other
+        .get("/api/activity-logs?action=plugin.upload")
+        .await
+        .expect(200);
+    assert_eq!(
+        own.body["items"].as_array().unwrap().len(),
+        1,
+        "{}",
+        own.text
+    );
     let activity = other.get("/api/activity-logs").await.expect(200);
     assert!(!activity.text.contains(id), "acme sees demo's activity");
 }

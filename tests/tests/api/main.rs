@@ -40,3 +40,5 @@ pub fn other_organization(server: &TestServer, name: &str) -> Client {
     let key = cli(&["key", "create", "--org", name, "--role", "admin"]);
     server.client(key.trim())
 }
+
+quote_tests::environment_tests!();

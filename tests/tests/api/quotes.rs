@@ -1,6 +1,7 @@
 //! Quotes over HTTP: the whole flow, verification across plugin versions, pagination
 //! under concurrent inserts, and the variable and rate checks before a plugin runs.
 
+use chrono::Datelike;
 use quote_tests::server::plugin_bytes;
 use quote_tests::{Backend, TestServer, on_both_databases};
 use serde_json::{Value, json};
@@ -31,13 +32,13 @@ pub fn plain_quote(title: &str) -> Value {
     body
 }
 
+/// The day of the sample rates, the day before the quotes' date.
+pub const SAMPLE_RATES_DATE: &str = "2026-11-28";
+/// The rates every quote test prices with.
+pub const SAMPLE_RATES: &[(&str, &str, &str)] = &[("USD", "RUB", "92.5"), ("EUR", "RUB", "100.2")];
+
 pub async fn seed_sample_rates(server: &TestServer) {
-    server
-        .seed_rates(
-            "2026-11-28",
-            &[("USD", "RUB", "92.5"), ("EUR", "RUB", "100.2")],
-        )
-        .await;
+    server.seed_rates(SAMPLE_RATES_DATE, SAMPLE_RATES).await;
 }
 
 async fn upload_calculate_store_list_patch_export_verify(backend: Backend) {
@@ -76,18 +77,29 @@ async fn upload_calculate_store_list_patch_export_verify(backend: Backend) {
         "calculate stores nothing"
     );
 
+    let before = chrono::Utc::now();
     let created = admin
         .post("/api/quotes", &bearing_quote("Bearings for ACME"))
         .await
         .expect(201);
+    let after = chrono::Utc::now();
     let id = created.body["id"].as_str().unwrap().to_string();
+    // Numbered by the UTC year of its creation: the first quote of that year.
+    let created_at: chrono::DateTime<chrono::Utc> = created.body["created_at"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let micros = created_at.timestamp_micros();
     assert!(
-        created.body["number"]
-            .as_str()
-            .unwrap()
-            .starts_with("Q-2026-"),
+        (before.timestamp_micros()..=after.timestamp_micros()).contains(&micros),
+        "{created_at} is not the time of the request"
+    );
+    assert_eq!(
+        created.body["number"],
+        format!("Q-{}-000001", created_at.year()),
         "{}",
-        created.body["number"]
+        created.text
     );
     assert_eq!(created.body["status"], "draft");
     assert_eq!(created.body["total"], "72395.93");

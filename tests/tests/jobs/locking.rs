@@ -1,32 +1,53 @@
-//! One fetch at a time across hosts: three hosts firing at once, and a host that dies
-//! holding the lock.
+//! One fetch at a time across hosts: three hosts firing while one of them is fetching,
+//! and a host that dies holding the lock.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use quote_tests::stores::{self, Ctx};
+use quote_tests::wait;
 use sqlx::Connection;
 use sqlx::postgres::PgConnection;
-use tokio::sync::Barrier;
 
-use crate::harness::{self, Ctx};
+use crate::fx::cbr::CbrSource;
 use crate::jobs::{ExchangeRateJob, JOB_NAME, RunOutcome, Trigger};
 use crate::run::assert_lock_free;
-use crate::server::{FIXTURE, FakeCbr, Reply, job};
+use crate::server::{FIXTURE, FakeCbr, Reply, job, job_with};
 use crate::store::{self, JobOutcome, Store, job_lock_key};
 
-/// Runs the three jobs at the same instant.
-async fn fire_together(jobs: &[Arc<ExchangeRateJob>]) -> Vec<RunOutcome> {
-    let barrier = Arc::new(Barrier::new(jobs.len()));
+/// A job on `store` whose fetch waits as long as the fake service holds its answer.
+fn patient_job(store: &Arc<dyn Store>, server: &FakeCbr) -> Arc<ExchangeRateJob> {
+    let mut config = server.config();
+    config.request_timeout = Duration::from_secs(120);
+    job_with(store, Arc::new(CbrSource::new(config).unwrap())).0
+}
+
+/// Starts every job at once while the fake service holds its answer, so the run that
+/// takes the lock is still fetching when the others try it; answers once all the others
+/// have finished.
+async fn fire_together(jobs: &[Arc<ExchangeRateJob>], server: &FakeCbr) -> Vec<RunOutcome> {
+    server.hold();
+    let finished = Arc::new(AtomicUsize::new(0));
     let handles: Vec<_> = jobs
         .iter()
         .map(|job| {
-            let (job, barrier) = (job.clone(), barrier.clone());
+            let (job, finished) = (job.clone(), finished.clone());
             tokio::spawn(async move {
-                barrier.wait().await;
-                job.run(Trigger::Schedule).await
+                let outcome = job.run(Trigger::Schedule).await;
+                finished.fetch_add(1, Ordering::SeqCst);
+                outcome
             })
         })
         .collect();
+    let others = jobs.len() - 1;
+    wait::until(
+        "every run but the fetching one finishing while the fetch is held",
+        Duration::from_secs(60),
+        async || finished.load(Ordering::SeqCst) == others,
+    )
+    .await;
+    server.release();
     let mut outcomes = Vec::new();
     for handle in handles {
         outcomes.push(handle.await.unwrap());
@@ -63,20 +84,24 @@ async fn assert_one_fetch(ctx: &Ctx, server: &FakeCbr, outcomes: &[RunOutcome]) 
 /// Three hosts on one PostgreSQL database, each with its own store (pool and lock
 /// connections) and its own HTTP client, triggered at the same instant.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[cfg_attr(
+    quote_tests_without_postgres,
+    ignore = "QUOTE_TEST_POSTGRES_URL is unset: this PostgreSQL test did not run"
+)]
 async fn three_hosts_one_fetch_postgres() {
-    let Some((ctx, _cleanup)) = harness::postgres().await else {
-        return;
-    };
+    let (ctx, _database) = stores::postgres().await;
     let server = FakeCbr::start(Reply::Body(FIXTURE)).await;
-    server.set_delay(Duration::from_millis(300));
-    let mut stores = vec![ctx.store.clone()];
+    let mut hosts = vec![ctx.store.clone()];
     for _ in 0..2 {
-        stores.push(store::connect(&ctx.url, &harness::options()).await.unwrap());
+        hosts.push(store::connect(&ctx.url, &stores::options()).await.unwrap());
     }
-    let jobs: Vec<_> = stores.iter().map(|store| job(store, &server)).collect();
-    let outcomes = fire_together(&jobs).await;
+    let jobs: Vec<_> = hosts
+        .iter()
+        .map(|store| patient_job(store, &server))
+        .collect();
+    let outcomes = fire_together(&jobs, &server).await;
     assert_one_fetch(&ctx, &server, &outcomes).await;
-    for store in &stores[1..] {
+    for store in &hosts[1..] {
         store.close().await;
     }
     ctx.store.close().await;
@@ -85,11 +110,10 @@ async fn three_hosts_one_fetch_postgres() {
 /// SQLite: one host owns the file; three runs fired at once inside it fetch once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn three_runs_one_fetch_sqlite() {
-    let (ctx, _cleanup) = harness::sqlite().await;
+    let (ctx, _database) = stores::sqlite().await;
     let server = FakeCbr::start(Reply::Body(FIXTURE)).await;
-    server.set_delay(Duration::from_millis(300));
-    let jobs: Vec<_> = (0..3).map(|_| job(&ctx.store, &server)).collect();
-    let outcomes = fire_together(&jobs).await;
+    let jobs: Vec<_> = (0..3).map(|_| patient_job(&ctx.store, &server)).collect();
+    let outcomes = fire_together(&jobs, &server).await;
     assert_one_fetch(&ctx, &server, &outcomes).await;
     ctx.store.close().await;
 }
@@ -109,12 +133,14 @@ async fn advisory_locks(admin: &mut PgConnection) -> i64 {
 /// A host holding the lock dies (its backend is terminated, as when its process is
 /// killed and its connection closes): the next run on another host proceeds.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[cfg_attr(
+    quote_tests_without_postgres,
+    ignore = "QUOTE_TEST_POSTGRES_URL is unset: this PostgreSQL test did not run"
+)]
 async fn dead_holder_does_not_block_postgres() {
-    let Some((ctx, _cleanup)) = harness::postgres().await else {
-        return;
-    };
+    let (ctx, _database) = stores::postgres().await;
     let server = FakeCbr::start(Reply::Body(FIXTURE)).await;
-    let dying: Arc<dyn Store> = store::connect(&ctx.url, &harness::options()).await.unwrap();
+    let dying: Arc<dyn Store> = store::connect(&ctx.url, &stores::options()).await.unwrap();
     let held = dying
         .try_job_lock(job_lock_key(JOB_NAME))
         .await

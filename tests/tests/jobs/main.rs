@@ -8,9 +8,10 @@
 /// host's test crate (`pub use quote_host::{fx, jobs, store};`).
 pub use quote_host::{fx, jobs, store};
 
-mod harness;
 mod locking;
 mod run;
 mod schedule;
 mod server;
 mod stale;
+
+quote_tests::environment_tests!();

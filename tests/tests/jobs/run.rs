@@ -9,13 +9,12 @@ use async_trait::async_trait;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
-use crate::both_backends;
-use crate::fx::cbr::parse_daily;
 use crate::fx::source::{DailyRates, RateSource, RateSourceError};
-use crate::harness::Ctx;
 use crate::jobs::{JOB_NAME, RunRequest, Trigger};
-use crate::server::{FIXTURE, FakeCbr, Reply, job, job_with};
+use crate::server::{FIXTURE, FIXTURE_RATES, FakeCbr, Reply, job, job_with};
 use crate::store::{JobOutcome, Store, job_lock_key};
+use quote_tests::on_both_stores;
+use quote_tests::stores::Ctx;
 
 fn fixture_date() -> NaiveDate {
     NaiveDate::from_ymd_opt(2023, 11, 2).unwrap()
@@ -54,24 +53,23 @@ async fn stores_fixture_once(ctx: &Ctx) {
     assert!(first.started_at <= first.finished_at);
     assert_eq!(server.hits(), 1);
 
-    // Every currency as X->RUB, exactly Value / Nominal.
+    // Every currency as X->RUB, exactly the fixture's Value / Nominal (its VunitRate).
     let stored = ctx.store.latest_rates(None).await.unwrap();
-    assert_eq!(stored.len(), 43);
-    let table = parse_daily(FIXTURE).unwrap();
-    for rate in &table.rates {
+    let codes: BTreeSet<&str> = stored
+        .iter()
+        .map(|row| row.from_currency.as_str())
+        .collect();
+    let expected: BTreeSet<&str> = FIXTURE_RATES.iter().map(|(code, ..)| *code).collect();
+    assert_eq!(codes, expected);
+    for (code, nominal, value, per_unit) in FIXTURE_RATES {
         let row = stored
             .iter()
-            .find(|row| row.from_currency == rate.code)
-            .unwrap_or_else(|| panic!("{} not stored", rate.code));
+            .find(|row| row.from_currency == *code)
+            .unwrap();
         assert_eq!(row.to_currency, "RUB");
-        assert_eq!(row.rate, rate.per_unit, "{}", rate.code);
-        assert_eq!(
-            row.rate * Decimal::from(rate.nominal),
-            rate.value,
-            "{}",
-            rate.code
-        );
-        assert_eq!(row.nominal, i32::try_from(rate.nominal).unwrap());
+        assert_eq!(row.rate, dec(per_unit), "{code}");
+        assert_eq!(row.rate * Decimal::from(*nominal), dec(value), "{code}");
+        assert_eq!(row.nominal, *nominal, "{code}");
         assert_eq!(row.rate_date, fixture_date());
         assert_eq!(row.source, "cbr");
     }
@@ -115,7 +113,7 @@ async fn stores_fixture_once(ctx: &Ctx) {
     assert_eq!(runs[1].detail, first.detail);
     assert_lock_free(ctx.store.as_ref()).await;
 }
-both_backends!(stores_fixture_once_t, stores_fixture_once);
+on_both_stores!(stores_fixture_once_t, stores_fixture_once);
 
 async fn asked_date_is_sent_and_reported(ctx: &Ctx) {
     let server = FakeCbr::start(Reply::Body(FIXTURE)).await;
@@ -130,7 +128,7 @@ async fn asked_date_is_sent_and_reported(ctx: &Ctx) {
         "43 rates for 2023-11-02, 43 new (asked for 2023-11-05)"
     );
 }
-both_backends!(
+on_both_stores!(
     asked_date_is_sent_and_reported_t,
     asked_date_is_sent_and_reported
 );
@@ -166,7 +164,7 @@ async fn server_error(ctx: &Ctx) {
     assert_eq!(next.outcome, JobOutcome::Success, "{next:?}");
     assert_eq!(next.rates_stored, 43);
 }
-both_backends!(server_error_t, server_error);
+on_both_stores!(server_error_t, server_error);
 
 async fn timeout(ctx: &Ctx) {
     let server = FakeCbr::start(Reply::Hang).await;
@@ -178,7 +176,7 @@ async fn timeout(ctx: &Ctx) {
     assert_eq!(server.hits(), 2);
     assert_failed_cleanly(ctx, &outcome, "timed out").await;
 }
-both_backends!(timeout_t, timeout);
+on_both_stores!(timeout_t, timeout);
 
 async fn garbage(ctx: &Ctx) {
     let server = FakeCbr::start(Reply::Body(
@@ -195,7 +193,7 @@ async fn garbage(ctx: &Ctx) {
     let outcome = job.run(Trigger::Manual).await;
     assert_failed_cleanly(ctx, &outcome, "malformed").await;
 }
-both_backends!(garbage_t, garbage);
+on_both_stores!(garbage_t, garbage);
 
 /// A source that panics mid-fetch.
 struct Panicking;
@@ -217,7 +215,7 @@ async fn panic_is_recorded_and_releases_the_lock(ctx: &Ctx) {
     let outcome = job.run(Trigger::Manual).await;
     assert_failed_cleanly(ctx, &outcome, "the run panicked: source exploded").await;
 }
-both_backends!(panic_is_recorded_t, panic_is_recorded_and_releases_the_lock);
+on_both_stores!(panic_is_recorded_t, panic_is_recorded_and_releases_the_lock);
 
 async fn cancelled_fetch_releases_the_lock(ctx: &Ctx) {
     let server = FakeCbr::start(Reply::Hang).await;
@@ -229,19 +227,21 @@ async fn cancelled_fetch_releases_the_lock(ctx: &Ctx) {
     assert_eq!(server.hits(), 1);
     assert_failed_cleanly(ctx, &outcome, "cancelled").await;
 }
-both_backends!(cancelled_fetch_t, cancelled_fetch_releases_the_lock);
+on_both_stores!(cancelled_fetch_t, cancelled_fetch_releases_the_lock);
 
 async fn detached_run_outlives_its_caller(ctx: &Ctx) {
     let server = FakeCbr::start(Reply::Body(FIXTURE)).await;
-    server.set_delay(Duration::from_millis(500));
+    server.hold();
     let job = job(&ctx.store, &server);
-    // The caller gives up (as an HTTP handler does when its client disconnects).
+    // The caller gives up while the fetch is held (as an HTTP handler does when its
+    // client disconnects); then the service answers.
     let gave_up = tokio::time::timeout(
         Duration::from_millis(100),
         job.run_detached(Trigger::Manual, None),
     )
     .await;
     assert!(gave_up.is_err());
+    server.release();
     let deadline = std::time::Instant::now() + Duration::from_secs(5);
     loop {
         let last = ctx.store.last_job_run(JOB_NAME).await.unwrap().unwrap();
@@ -254,7 +254,7 @@ async fn detached_run_outlives_its_caller(ctx: &Ctx) {
     }
     assert_lock_free(ctx.store.as_ref()).await;
 }
-both_backends!(
+on_both_stores!(
     detached_run_outlives_its_caller_t,
     detached_run_outlives_its_caller
 );

@@ -4,11 +4,11 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
-use crate::harness;
 use crate::jobs::{JOB_NAME, RateScheduler, Schedule, ScheduleError};
 use crate::run::assert_lock_free;
 use crate::server::{FIXTURE, FakeCbr, Reply, job};
 use crate::store::JobOutcome;
+use quote_tests::stores;
 
 fn at(text: &str) -> DateTime<Utc> {
     text.parse().unwrap()
@@ -74,7 +74,7 @@ async fn until(limit: Duration, mut done: impl AsyncFnMut() -> bool) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn fires_on_schedule_and_stops_on_shutdown() {
-    let (ctx, _cleanup) = harness::sqlite().await;
+    let (ctx, _cleanup) = stores::sqlite().await;
     let server = FakeCbr::start(Reply::Body(FIXTURE)).await;
     let every_second = Schedule::parse("*/1 * * * * *", "UTC").unwrap();
     let scheduler = RateScheduler::start(job(&ctx.store, &server), every_second, false)
@@ -114,7 +114,7 @@ async fn fires_on_schedule_and_stops_on_shutdown() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn fetches_on_start_when_stale() {
-    let (ctx, _cleanup) = harness::sqlite().await;
+    let (ctx, _cleanup) = stores::sqlite().await;
     let server = FakeCbr::start(Reply::Body(FIXTURE)).await;
     let daily = Schedule::parse("0 0 10 * * *", "Europe/Moscow").unwrap();
     let scheduler = RateScheduler::start(job(&ctx.store, &server), daily.clone(), true)
@@ -143,7 +143,7 @@ async fn fetches_on_start_when_stale() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn shutdown_cancels_a_stuck_fetch() {
-    let (ctx, _cleanup) = harness::sqlite().await;
+    let (ctx, _cleanup) = stores::sqlite().await;
     let server = FakeCbr::start(Reply::Hang).await;
     let every_second = Schedule::parse("*/1 * * * * *", "UTC").unwrap();
     let scheduler = RateScheduler::start(job(&ctx.store, &server), every_second, false)
@@ -179,7 +179,7 @@ async fn shutdown_cancels_a_stuck_fetch() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn stops_on_a_cancellation_token() {
-    let (ctx, _cleanup) = harness::sqlite().await;
+    let (ctx, _cleanup) = stores::sqlite().await;
     let server = FakeCbr::start(Reply::Body(FIXTURE)).await;
     let every_second = Schedule::parse("*/1 * * * * *", "UTC").unwrap();
     let scheduler = RateScheduler::start(job(&ctx.store, &server), every_second, false)

@@ -1,6 +1,6 @@
 //! Helpers that build an exchange-rate job against the fake CBR endpoint.
 
-pub use quote_tests::fake_cbr::{FIXTURE, FakeCbr, Reply};
+pub use quote_tests::fake_cbr::{FIXTURE, FIXTURE_RATES, FakeCbr, Reply};
 
 use std::sync::Arc;
 use std::time::Duration;

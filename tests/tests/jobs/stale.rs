@@ -2,11 +2,11 @@
 
 use chrono::{Duration, NaiveDate, Utc};
 
-use crate::both_backends;
-use crate::harness::Ctx;
 use crate::jobs::{JOB_NAME, Schedule, Trigger};
 use crate::server::{FIXTURE, FakeCbr, Reply, job};
 use crate::store::{JobOutcome, NewRate};
+use quote_tests::on_both_stores;
+use quote_tests::stores::Ctx;
 
 fn schedule() -> Schedule {
     Schedule::parse("0 0 10 * * *", "Europe/Moscow").unwrap()
@@ -44,7 +44,7 @@ async fn fetches_when_empty_then_not(ctx: &Ctx) {
         1
     );
 }
-both_backends!(fetches_when_empty_t, fetches_when_empty_then_not);
+on_both_stores!(fetches_when_empty_t, fetches_when_empty_then_not);
 
 async fn fetched_before_the_tick_is_stale(ctx: &Ctx) {
     let server = FakeCbr::start(Reply::Body(FIXTURE)).await;
@@ -63,7 +63,7 @@ async fn fetched_before_the_tick_is_stale(ctx: &Ctx) {
     assert_eq!(outcome.outcome, JobOutcome::Success);
     assert_eq!(server.hits(), 1);
 }
-both_backends!(fetched_before_the_tick_t, fetched_before_the_tick_is_stale);
+on_both_stores!(fetched_before_the_tick_t, fetched_before_the_tick_is_stale);
 
 async fn fetched_at_or_after_the_tick_is_fresh(ctx: &Ctx) {
     let server = FakeCbr::start(Reply::Body(FIXTURE)).await;
@@ -87,7 +87,7 @@ async fn fetched_at_or_after_the_tick_is_fresh(ctx: &Ctx) {
             .is_empty()
     );
 }
-both_backends!(
+on_both_stores!(
     fetched_after_the_tick_t,
     fetched_at_or_after_the_tick_is_fresh
 );
@@ -116,7 +116,7 @@ async fn a_run_that_stored_nothing_counts(ctx: &Ctx) {
     assert_eq!(job.fetch_if_stale(Utc::now(), &schedule()).await, None);
     assert_eq!(server.hits(), 1);
 }
-both_backends!(
+on_both_stores!(
     a_run_that_stored_nothing_counts_t,
     a_run_that_stored_nothing_counts
 );
@@ -147,4 +147,4 @@ async fn tick_already_served_is_skipped(ctx: &Ctx) {
         (JobOutcome::Skipped, late.run_id)
     );
 }
-both_backends!(tick_already_served_t, tick_already_served_is_skipped);
+on_both_stores!(tick_already_served_t, tick_already_served_is_skipped);

@@ -3,28 +3,38 @@
 
 use super::*;
 use quote_host::contract::QuoteRequest;
-use rust_decimal::{Decimal, RoundingStrategy};
-use std::str::FromStr;
 use std::time::Instant;
 
-/// A request whose correct answer is easy to state: `quantity` units at `price` RUB,
-/// with the tenant's own markup and no VAT.
-fn tenant_request(tenant: usize) -> (QuoteRequest, String) {
+/// The standard rules worked by hand, VAT 0: `quantity` units at `unit_price` RUB with
+/// `markup_percent`. The unit price is rounded half away from zero to kopecks before it
+/// is multiplied.
+const CASES: &[(&str, &str, &str, &str)] = &[
+    // (quantity, unit_price, markup_percent, line total)
+    ("1", "10.25", "0", "10.25"),
+    ("2", "11.25", "10", "24.76"),  // 12.375 -> 12.38, x2
+    ("3", "12.25", "20", "44.10"),  // 14.70, x3
+    ("4", "13.25", "30", "68.92"),  // 17.225 -> 17.23, x4
+    ("5", "14.25", "40", "99.75"),  // 19.95, x5
+    ("6", "0.05", "50", "0.48"),    // 0.075 -> 0.08, x6
+    ("7", "99.99", "15", "804.93"), // 114.9885 -> 114.99, x7
+];
+
+/// Tenant `n`'s request: one of the cases, its line named after the tenant, so a result
+/// that went to the wrong caller shows.
+fn tenant_request(tenant: usize) -> (QuoteRequest, &'static str) {
+    let (quantity, unit_price, markup, total) = CASES[tenant % CASES.len()];
     let mut request = simple_request();
-    let quantity = tenant % 7 + 1;
-    let price = format!("{}.25", 10 + tenant);
-    request.items = vec![item("1", &quantity.to_string(), &price, "RUB")];
+    request.items = vec![item(
+        &format!("tenant-{tenant}"),
+        quantity,
+        unit_price,
+        "RUB",
+    )];
     request
         .variables
-        .insert("markup_percent".into(), (tenant % 5 * 10).to_string());
+        .insert("markup_percent".into(), markup.into());
     request.variables.insert("vat_percent".into(), "0".into());
-    let markup = Decimal::from(tenant % 5 * 10);
-    let unit =
-        Decimal::from_str(&price).unwrap() * (Decimal::ONE_HUNDRED + markup) / Decimal::ONE_HUNDRED;
-    let unit = unit.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
-    let mut total = unit * Decimal::from(quantity);
-    total.rescale(2);
-    (request, total.to_string())
+    (request, total)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -40,12 +50,14 @@ async fn concurrent_tenants_get_their_own_results() {
                 .calculate(&standard, &request, &limits)
                 .await
                 .expect("prices");
-            (tenant, outcome.value.total, expected_total)
+            (tenant, outcome.value, expected_total)
         })
     });
     for call in futures::future::join_all(calls).await {
-        let (tenant, total, expected) = call.unwrap();
-        assert_eq!(total, expected, "tenant {tenant}");
+        let (tenant, result, expected) = call.unwrap();
+        assert_eq!(result.items[0].id, format!("tenant-{tenant}"));
+        assert_eq!(result.items[0].total, expected, "tenant {tenant}");
+        assert_eq!(result.total, expected, "tenant {tenant}: one line, no VAT");
     }
 }
 
@@ -94,9 +106,11 @@ async fn burning_plugins_do_not_stall_other_work() {
     eprintln!(
         "{priced} calculations while two plugins burned; longest heartbeat gap {longest_gap:?}"
     );
-    assert!(priced >= 10, "only {priced} calculations got through");
+    // Generous bounds for a loaded machine: a held worker would stall the heartbeat for
+    // the whole burn (3 s) and let at most one calculation through.
+    assert!(priced >= 3, "only {priced} calculations got through");
     assert!(
-        longest_gap < Duration::from_millis(250),
+        longest_gap < Duration::from_secs(1),
         "the runtime stalled for {longest_gap:?}"
     );
 }

@@ -66,6 +66,16 @@ pub fn simple_request() -> QuoteRequest {
     }
 }
 
+/// The services this binary needs (see `quote_tests::environment`).
+mod environment {
+    /// Fails when `CI` or `QUOTE_REQUIRE_WASMTIME_CLI` is set and the CLI is missing, so the
+    /// stock-CLI test cannot pass unrun there.
+    #[test]
+    fn wasmtime_cli_is_installed() {
+        quote_tests::environment::wasmtime_cli();
+    }
+}
+
 pub fn limits(timeout: Duration, fuel: u64) -> CallLimits {
     CallLimits {
         timeout,

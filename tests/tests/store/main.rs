@@ -7,7 +7,7 @@
 /// into the host crate (`pub use quote_host::store;`).
 pub use quote_host::store;
 
-mod harness;
+mod fixtures;
 mod ops;
 mod plugins;
 mod quotes;
@@ -38,3 +38,5 @@ fn migration_lists_match() {
         assert!(rest.ends_with(".sql"), "{name}");
     }
 }
+
+quote_tests::environment_tests!();

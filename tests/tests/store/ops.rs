@@ -11,8 +11,10 @@ use rust_decimal::Decimal;
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::both_backends;
-use crate::harness::{self, Ctx, new_org};
+use crate::fixtures::new_org;
+use quote_tests::on_both_stores;
+use quote_tests::stores::{self, Ctx};
+use quote_tests::wait;
 
 fn rate(from: &str, rate: &str) -> NewRate {
     NewRate {
@@ -23,7 +25,7 @@ fn rate(from: &str, rate: &str) -> NewRate {
     }
 }
 
-both_backends!(exchange_rates, exchange_rates_scenario);
+on_both_stores!(exchange_rates, exchange_rates_scenario);
 async fn exchange_rates_scenario(ctx: &Ctx) {
     let s = &*ctx.store;
     assert_eq!(s.newest_rate_fetch().await.unwrap(), None);
@@ -82,7 +84,7 @@ async fn exchange_rates_scenario(ctx: &Ctx) {
     assert_eq!(newest.timestamp_micros(), t2.timestamp_micros());
 }
 
-both_backends!(activity_log, activity_log_scenario);
+on_both_stores!(activity_log, activity_log_scenario);
 async fn activity_log_scenario(ctx: &Ctx) {
     let s = &*ctx.store;
     let a = new_org(s).await;
@@ -175,7 +177,7 @@ async fn activity_log_scenario(ctx: &Ctx) {
     assert_eq!(s.count_activity(b).await.unwrap(), 9400);
 }
 
-both_backends!(job_runs, job_runs_scenario);
+on_both_stores!(job_runs, job_runs_scenario);
 async fn job_runs_scenario(ctx: &Ctx) {
     let s = &*ctx.store;
     assert_eq!(s.last_job_run("cbr_rates").await.unwrap(), None);
@@ -199,7 +201,8 @@ async fn job_runs_scenario(ctx: &Ctx) {
             .await,
         Err(StoreError::NotFound)
     ));
-    tokio::time::sleep(Duration::from_millis(2)).await;
+    // The skipped run must start strictly later to be the last one.
+    wait::clock_passes(run.started_at).await;
     let skipped = s
         .record_skipped("cbr_rates", "lock held by another host")
         .await
@@ -214,13 +217,13 @@ async fn job_runs_scenario(ctx: &Ctx) {
     assert_eq!(s.list_job_runs(None, 10).await.unwrap().len(), 3);
 }
 
-both_backends!(job_lock, job_lock_scenario);
+on_both_stores!(job_lock, job_lock_scenario);
 async fn job_lock_scenario(ctx: &Ctx) {
     let first = &*ctx.store;
     // On PostgreSQL the contender is another store (another "host"); on SQLite
     // the lock is in-process, so the same store contends with itself.
     let second_store = match ctx.backend {
-        Backend::Postgres => Some(store::connect(&ctx.url, &harness::options()).await.unwrap()),
+        Backend::Postgres => Some(store::connect(&ctx.url, &stores::options()).await.unwrap()),
         Backend::Sqlite => None,
     };
     let second = second_store.as_deref().unwrap_or(first);

@@ -7,8 +7,10 @@ use futures::future::join_all;
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::both_backends;
-use crate::harness::{Ctx, new_org};
+use crate::fixtures::new_org;
+use quote_tests::on_both_stores;
+use quote_tests::stores::Ctx;
+use quote_tests::wait;
 
 fn upload(org: Uuid, name: &str, bytes: Vec<u8>) -> NewPluginVersion {
     // Not a real hash; the store treats it as an opaque key.
@@ -28,7 +30,7 @@ fn upload(org: Uuid, name: &str, bytes: Vec<u8>) -> NewPluginVersion {
     }
 }
 
-both_backends!(plugin_versions, plugin_versions_scenario);
+on_both_stores!(plugin_versions, plugin_versions_scenario);
 async fn plugin_versions_scenario(ctx: &Ctx) {
     let s = &*ctx.store;
     let org = new_org(s).await;
@@ -127,13 +129,14 @@ async fn plugin_versions_scenario(ctx: &Ctx) {
         json!({"name": "pricing", "inputs": ["items"]})
     );
 
-    // A second plugin, activated later, becomes the organization default.
+    // A second plugin, activated later, becomes the organization default. Its name sorts
+    // after "pricing", so only the activation time can put it first.
     let (other, _) = s
-        .add_plugin_version(upload(org, "alt", b"alt".to_vec()))
+        .add_plugin_version(upload(org, "zulu", b"zulu".to_vec()))
         .await
         .unwrap();
-    tokio::time::sleep(std::time::Duration::from_millis(2)).await;
-    s.activate_plugin_version(org, "alt", 1).await.unwrap();
+    wait::clock_passes(detail.plugin.activated_at.expect("pricing is active")).await;
+    s.activate_plugin_version(org, "zulu", 1).await.unwrap();
     assert_eq!(
         s.active_plugin_version(org, None).await.unwrap(),
         Some(other)
@@ -145,7 +148,7 @@ async fn plugin_versions_scenario(ctx: &Ctx) {
         .into_iter()
         .map(|p| p.name)
         .collect();
-    assert_eq!(names, ["alt", "pricing"]);
+    assert_eq!(names, ["pricing", "zulu"]);
 
     // Switching the active version frees the old one for deletion.
     s.activate_plugin_version(org, "pricing", 12).await.unwrap();

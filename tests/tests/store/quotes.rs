@@ -14,10 +14,11 @@ use futures::future::join_all;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
-use crate::both_backends;
-use crate::harness::{Ctx, new_org, new_quote, pricing};
+use crate::fixtures::{new_org, new_quote, pricing};
+use quote_tests::on_both_stores;
+use quote_tests::stores::Ctx;
 
-both_backends!(numbering, numbering_scenario);
+on_both_stores!(numbering, numbering_scenario);
 async fn numbering_scenario(ctx: &Ctx) {
     let s = &*ctx.store;
     let a = new_org(s).await;
@@ -50,7 +51,7 @@ async fn numbering_scenario(ctx: &Ctx) {
     ));
 }
 
-both_backends!(pagination, pagination_scenario);
+on_both_stores!(pagination, pagination_scenario);
 async fn pagination_scenario(ctx: &Ctx) {
     let s = &*ctx.store;
     let org = new_org(s).await;
@@ -131,7 +132,7 @@ async fn pagination_scenario(ctx: &Ctx) {
     assert!(PageCursor::decode("not-a-cursor").is_err());
 }
 
-both_backends!(status_and_revisions, status_and_revisions_scenario);
+on_both_stores!(status_and_revisions, status_and_revisions_scenario);
 async fn status_and_revisions_scenario(ctx: &Ctx) {
     let s = &*ctx.store;
     let org = new_org(s).await;
@@ -330,7 +331,7 @@ async fn status_and_revisions_scenario(ctx: &Ctx) {
     ));
 }
 
-both_backends!(stats, stats_scenario);
+on_both_stores!(stats, stats_scenario);
 async fn stats_scenario(ctx: &Ctx) {
     let s = &*ctx.store;
     let org = new_org(s).await;
@@ -412,7 +413,7 @@ async fn stats_scenario(ctx: &Ctx) {
     serde_json::to_string(&stats).unwrap();
 }
 
-both_backends!(export, export_scenario);
+on_both_stores!(export, export_scenario);
 async fn export_scenario(ctx: &Ctx) {
     const ROWS: usize = 20_000;
     const WORKERS: usize = 8;

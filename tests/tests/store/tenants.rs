@@ -10,10 +10,11 @@ use chrono::Utc;
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::both_backends;
-use crate::harness::{self, Ctx, new_org, new_quote, pricing};
+use crate::fixtures::{new_org, new_quote, pricing};
+use quote_tests::on_both_stores;
+use quote_tests::stores::{self, Ctx};
 
-both_backends!(lifecycle, lifecycle_scenario);
+on_both_stores!(lifecycle, lifecycle_scenario);
 async fn lifecycle_scenario(ctx: &Ctx) {
     let s = &*ctx.store;
     assert_eq!(s.backend(), ctx.backend);
@@ -24,14 +25,14 @@ async fn lifecycle_scenario(ctx: &Ctx) {
     let state = s.pool_state();
     assert!(state.size >= 1 && state.max == 8, "{state:?}");
     assert_eq!(s.count_organizations().await.unwrap(), 0);
-    let err = store::connect("mysql://x", &harness::options())
+    let err = store::connect("mysql://x", &stores::options())
         .await
         .err()
         .unwrap();
     assert!(matches!(err, StoreError::Invalid(_)), "{err}");
 }
 
-both_backends!(orgs_and_keys, orgs_and_keys_scenario);
+on_both_stores!(orgs_and_keys, orgs_and_keys_scenario);
 async fn orgs_and_keys_scenario(ctx: &Ctx) {
     let s = &*ctx.store;
     let acme = s.create_organization("acme").await.unwrap();
@@ -107,7 +108,7 @@ fn truncate_micros(t: chrono::DateTime<Utc>) -> chrono::DateTime<Utc> {
     chrono::DateTime::from_timestamp_micros(t.timestamp_micros()).unwrap()
 }
 
-both_backends!(tenant_isolation, tenant_isolation_scenario);
+on_both_stores!(tenant_isolation, tenant_isolation_scenario);
 async fn tenant_isolation_scenario(ctx: &Ctx) {
     let s = &*ctx.store;
     let a = new_org(s).await;
@@ -241,10 +242,12 @@ async fn tenant_isolation_scenario(ctx: &Ctx) {
 /// PostgreSQL only: inside a tenant transaction RLS hides other tenants' rows
 /// even from SQL without any WHERE clause, and rejects writes for them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    quote_tests_without_postgres,
+    ignore = "QUOTE_TEST_POSTGRES_URL is unset: this PostgreSQL test did not run"
+)]
 async fn postgres_rls_wall() {
-    let Some((ctx, _cleanup)) = harness::postgres().await else {
-        return;
-    };
+    let (ctx, _database) = stores::postgres().await;
     assert_eq!(ctx.backend, Backend::Postgres);
     let s = &*ctx.store;
     let a = new_org(s).await;
@@ -255,7 +258,7 @@ async fn postgres_rls_wall() {
     for _ in 0..5 {
         new_quote(s, b, "1").await;
     }
-    let pg = PostgresStore::connect(&ctx.url, &harness::options())
+    let pg = PostgresStore::connect(&ctx.url, &stores::options())
         .await
         .unwrap();
 
