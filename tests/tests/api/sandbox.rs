@@ -101,9 +101,12 @@ async fn every_plugin_failure_has_its_code(backend: Backend) {
         .expect(200);
 }
 
+/// Safety bounds for a loaded machine, not speed checks: a burning plugin that held a
+/// worker thread would keep requests waiting until it times out (6 s), and let at most one
+/// round through in the 2 s of measuring.
 async fn the_server_answers_while_a_plugin_burns(backend: Backend) {
     let server = TestServer::start_with(backend, |config| {
-        config.runtime.timeout_ms = 3_000;
+        config.runtime.timeout_ms = 6_000;
         config.runtime.fuel = u64::MAX / 2;
     })
     .await;
@@ -139,7 +142,7 @@ async fn the_server_answers_while_a_plugin_burns(backend: Backend) {
             .await
             .expect(200);
         assert!(
-            before.elapsed() < Duration::from_millis(500),
+            before.elapsed() < Duration::from_secs(2),
             "a request waited {:?}",
             before.elapsed()
         );
@@ -151,7 +154,7 @@ async fn the_server_answers_while_a_plugin_burns(backend: Backend) {
             .unwrap()
             .expect_error(408, "calculation_timeout");
     }
-    assert!(answered >= 10, "only {answered} rounds answered");
+    assert!(answered >= 3, "only {answered} rounds answered");
 }
 
 async fn busy_slots_answer_503_with_retry_after(backend: Backend) {
