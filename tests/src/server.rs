@@ -335,3 +335,24 @@ impl TestServer {
         self.database.seed_rates(date, rates).await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Body;
+    use serde_json::Value;
+
+    #[test]
+    #[should_panic(expected = "the body is not JSON: \"<html>busy</html>\"")]
+    fn json_fields_of_a_non_json_body_panic_with_its_text() {
+        let body = Body::parse("<html>busy</html>");
+        let _ = &body["error"]["code"];
+    }
+
+    #[test]
+    fn a_json_null_is_told_from_an_absent_field() {
+        let body = Body::parse(r#"{"active_version": null}"#);
+        assert!(body.is_json());
+        assert_eq!(body.get("active_version"), Some(&Value::Null));
+        assert_eq!(body.get("trend_percent"), None);
+    }
+}

@@ -43,7 +43,7 @@ async fn fire_together(jobs: &[Arc<ExchangeRateJob>], server: &FakeCbr) -> Vec<R
     let others = jobs.len() - 1;
     wait::until(
         "every run but the fetching one finishing while the fetch is held",
-        Duration::from_secs(60),
+        Duration::from_secs(30),
         async || finished.load(Ordering::SeqCst) == others,
     )
     .await;
