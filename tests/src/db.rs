@@ -25,8 +25,8 @@ pub fn postgres_url() -> Option<String> {
 pub fn require_postgres_url() -> String {
     postgres_url().unwrap_or_else(|| {
         panic!(
-            "QUOTE_TEST_POSTGRES_URL is unset, but this PostgreSQL test was built to run: \
-             set it (e.g. postgres://postgres@127.0.0.1:5432/postgres) or rebuild without it"
+            "QUOTE_TEST_POSTGRES_URL is unset: set it to run the PostgreSQL tests \
+             (e.g. postgres://postgres@127.0.0.1:5432/postgres)"
         )
     })
 }
