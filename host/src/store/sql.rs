@@ -218,23 +218,26 @@ pub(crate) const QUOTE: &str = concat!(
     " FROM quotes WHERE organization_id = $1 AND id = $2"
 );
 pub(crate) const QUOTE_STATUS: &str =
-    "SELECT status FROM quotes WHERE organization_id = $1 AND id = $2";
+    "SELECT status, revision FROM quotes WHERE organization_id = $1 AND id = $2";
 pub(crate) const DELETE_QUOTE: &str = "DELETE FROM quotes WHERE organization_id = $1 AND id = $2";
-/// Copies the current result into `quote_revisions` if the quote is at revision `$3`.
+/// Copies the current result into `quote_revisions` if the quote is a draft at revision
+/// `$3` (only drafts are recalculated).
 pub(crate) const ARCHIVE_REVISION: &str =
     "INSERT INTO quote_revisions (quote_id, organization_id, revision, currency, subtotal, tax,
          total, request, result, plugin_name, plugin_version, plugin_sha256, rates, fuel_used,
          created_at, archived_at)
      SELECT id, organization_id, revision, currency, subtotal, tax, total, request, result,
          plugin_name, plugin_version, plugin_sha256, rates, fuel_used, priced_at, $4
-     FROM quotes WHERE organization_id = $1 AND id = $2 AND revision = $3";
-/// Stores a new pricing as the next revision; values from [`pricing_values`].
+     FROM quotes WHERE organization_id = $1 AND id = $2 AND revision = $3 AND status = 'draft'";
+/// Stores a new pricing as the next revision, only while the quote is a draft at revision
+/// `$3`: a status change that lands during the calculation wins; values from
+/// [`pricing_values`].
 pub(crate) const SAVE_PRICING: &str = concat!(
     "UPDATE quotes SET currency = $4, subtotal = $5, tax = $6, total = $7, request = $8,
          result = $9, plugin_name = $10, plugin_version = $11, plugin_sha256 = $12,
          rates = $13, fuel_used = $14, revision = revision + 1, priced_at = $15,
          updated_at = $15
-     WHERE organization_id = $1 AND id = $2 AND revision = $3 RETURNING ",
+     WHERE organization_id = $1 AND id = $2 AND revision = $3 AND status = 'draft' RETURNING ",
     quote_cols!()
 );
 pub(crate) const QUOTE_REVISIONS: &str =

@@ -160,7 +160,8 @@ pub trait QuoteStore: Send + Sync {
 
     /// Recalculation: in one transaction archives the current result into
     /// `quote_revisions` and stores `pricing` as revision + 1, provided the
-    /// quote is still at `expected_revision` (else `Conflict`).
+    /// quote is still a draft at `expected_revision`, checked in the statements that
+    /// write (else `Conflict`: a status change or another recalculation won).
     async fn save_quote_revision(
         &self,
         org: Uuid,

@@ -12,6 +12,7 @@ mod operations;
 mod plugins;
 mod quotes;
 mod rates;
+mod recalculation;
 mod sandbox;
 mod shutdown;
 

@@ -13,7 +13,7 @@ use super::super::cursor::{Page, PageCursor, clamp_limit, make_page};
 use super::super::error::{Result, StoreError};
 use super::super::quote::{
     NewQuote, PeriodStats, Pricing, Quote, QuoteFilter, QuoteRevision, QuoteStats, QuoteStatus,
-    QuoteUpdate, StatsWindow, StatusChange,
+    QuoteUpdate, StatsWindow, StatusChange, recalculation_refused,
 };
 use super::super::stats::{self, CurrencySums};
 use super::super::traits::QuoteStore;
@@ -27,10 +27,11 @@ const ACCEPTED_BETWEEN: &str = "SELECT currency, count(*) AS n, sum(total) AS to
      WHERE organization_id = $1 AND status = 'accepted' AND created_at >= $2 AND created_at < $3
      GROUP BY currency";
 
-/// Locks the quote: a concurrent recalculation waits here and then sees the new
-/// revision (instead of colliding on the archive's key).
+/// Locks the quote: a concurrent recalculation or status change waits here, and the
+/// save then sees the status and revision it left (instead of colliding on the
+/// archive's key or overwriting an accepted quote).
 const LOCK_REVISION: &str =
-    "SELECT revision FROM quotes WHERE organization_id = $1 AND id = $2 FOR UPDATE";
+    "SELECT status, revision FROM quotes WHERE organization_id = $1 AND id = $2 FOR UPDATE";
 
 #[async_trait]
 impl QuoteStore for PostgresStore {
@@ -87,8 +88,9 @@ impl QuoteStore for PostgresStore {
         let mut tx = self.tenant_tx(org).await?;
         let row = statement.build().fetch_optional(&mut *tx).await?;
         let Some(row) = row else {
-            let current = current_status(&mut tx, org, id).await?;
-            return Err(StatusChange::refused(current, update.status));
+            let current = current_state(&mut tx, org, id).await?;
+            let status = current.map(|(status, _)| status);
+            return Err(StatusChange::refused(status, update.status));
         };
         tx.commit().await?;
         rows::quote(&row)
@@ -118,34 +120,33 @@ impl QuoteStore for PostgresStore {
         let locked = query(LOCK_REVISION, &values![org, id])
             .fetch_optional(&mut *tx)
             .await?;
-        match locked.map(|row| row.int("revision")).transpose()? {
-            None => return Err(StoreError::NotFound),
-            Some(revision) if revision != expected_revision => {
-                return Err(StoreError::Conflict(format!(
-                    "quote is at revision {revision}, not {expected_revision}"
-                )));
-            }
-            Some(_) => {}
+        let state = locked
+            .map(|row| Ok::<_, StoreError>((row.parsed("status")?, row.int("revision")?)))
+            .transpose()?;
+        if state != Some((QuoteStatus::Draft, expected_revision)) {
+            return Err(recalculation_refused(state, expected_revision));
         }
-        let archived = query(
+        // The row is locked: the conditional statements below see the state just checked.
+        query(
             sql::ARCHIVE_REVISION,
             &values![org, id, expected_revision, at],
         )
         .execute(&mut *tx)
         .await?;
-        if archived.rows_affected() == 0 {
-            let exists = current_status(&mut tx, org, id).await?.is_some();
-            return Err(StoreError::revision_moved(exists, expected_revision));
-        }
         let saved = sql::pricing_values(org, id, expected_revision, &pricing, at);
-        let row = query(sql::SAVE_PRICING, &saved).fetch_one(&mut *tx).await?;
+        let Some(row) = query(sql::SAVE_PRICING, &saved)
+            .fetch_optional(&mut *tx)
+            .await?
+        else {
+            return Err(recalculation_refused(state, expected_revision));
+        };
         tx.commit().await?;
         rows::quote(&row)
     }
 
     async fn quote_revisions(&self, org: Uuid, id: Uuid) -> Result<Vec<QuoteRevision>> {
         let mut tx = self.tenant_tx(org).await?;
-        if current_status(&mut tx, org, id).await?.is_none() {
+        if current_state(&mut tx, org, id).await?.is_none() {
             return Err(StoreError::NotFound);
         }
         let found = query(sql::QUOTE_REVISIONS, &values![org, id])
@@ -220,14 +221,15 @@ async fn period(
     Ok(sums.period(from, to, created))
 }
 
-/// Current status of a quote, `None` if it does not exist in `org`.
-async fn current_status(
+/// Current status and revision of a quote, `None` if it does not exist in `org`.
+async fn current_state(
     conn: &mut PgConnection,
     org: Uuid,
     id: Uuid,
-) -> Result<Option<QuoteStatus>> {
+) -> Result<Option<(QuoteStatus, i32)>> {
     let row = query(sql::QUOTE_STATUS, &values![org, id])
         .fetch_optional(&mut *conn)
         .await?;
-    row.map(|row| row.parsed("status")).transpose()
+    row.map(|row| Ok((row.parsed("status")?, row.int("revision")?)))
+        .transpose()
 }

@@ -13,7 +13,7 @@ use super::super::cursor::{Page, PageCursor, clamp_limit, make_page};
 use super::super::error::{Result, StoreError};
 use super::super::quote::{
     NewQuote, PeriodStats, Pricing, Quote, QuoteFilter, QuoteRevision, QuoteStats, QuoteStatus,
-    QuoteUpdate, StatsWindow, StatusChange,
+    QuoteUpdate, StatsWindow, StatusChange, recalculation_refused,
 };
 use super::super::stats::{self, CurrencySums};
 use super::super::traits::QuoteStore;
@@ -78,8 +78,9 @@ impl QuoteStore for SqliteStore {
         sql::update_quote(&mut statement, org, id, &update, now());
         let row = statement.build().fetch_optional(&mut *tx).await?;
         let Some(row) = row else {
-            let current = current_status(&mut tx, org, id).await?;
-            return Err(StatusChange::refused(current, update.status));
+            let current = current_state(&mut tx, org, id).await?;
+            let status = current.map(|(status, _)| status);
+            return Err(StatusChange::refused(status, update.status));
         };
         tx.commit().await?;
         rows::quote(&row)
@@ -110,19 +111,24 @@ impl QuoteStore for SqliteStore {
         )
         .execute(&mut *tx)
         .await?;
-        if archived.rows_affected() == 0 {
-            let exists = current_status(&mut tx, org, id).await?.is_some();
-            return Err(StoreError::revision_moved(exists, expected_revision));
-        }
         let saved = sql::pricing_values(org, id, expected_revision, &pricing, at);
-        let row = query(sql::SAVE_PRICING, &saved).fetch_one(&mut *tx).await?;
+        // The write lock is held since BEGIN IMMEDIATE, so nothing changes between the
+        // two conditional statements; either both apply or the quote moved on.
+        let row = match archived.rows_affected() {
+            0 => None,
+            _ => query(sql::SAVE_PRICING, &saved).fetch_optional(&mut *tx).await?,
+        };
+        let Some(row) = row else {
+            let current = current_state(&mut tx, org, id).await?;
+            return Err(recalculation_refused(current, expected_revision));
+        };
         tx.commit().await?;
         rows::quote(&row)
     }
 
     async fn quote_revisions(&self, org: Uuid, id: Uuid) -> Result<Vec<QuoteRevision>> {
         let mut tx = self.pool.begin().await?;
-        if current_status(&mut tx, org, id).await?.is_none() {
+        if current_state(&mut tx, org, id).await?.is_none() {
             return Err(StoreError::NotFound);
         }
         let found = query(sql::QUOTE_REVISIONS, &values![org, id])
@@ -187,14 +193,15 @@ async fn period(
     Ok(sums.period(from, to, created))
 }
 
-/// Current status of a quote, `None` if it does not exist in `org`.
-async fn current_status(
+/// Current status and revision of a quote, `None` if it does not exist in `org`.
+async fn current_state(
     conn: &mut SqliteConnection,
     org: Uuid,
     id: Uuid,
-) -> Result<Option<QuoteStatus>> {
+) -> Result<Option<(QuoteStatus, i32)>> {
     let row = query(sql::QUOTE_STATUS, &values![org, id])
         .fetch_optional(&mut *conn)
         .await?;
-    row.map(|row| row.parsed("status")).transpose()
+    row.map(|row| Ok((row.parsed("status")?, row.int("revision")?)))
+        .transpose()
 }
