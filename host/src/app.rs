@@ -6,12 +6,15 @@ use crate::config::Config;
 use crate::dashboard::DashboardCache;
 use crate::fx::book::RateBook;
 use crate::fx::cbr::{CbrConfig, CbrSource};
+use crate::export_gate::ExportGate;
 use crate::jobs::{ExchangeRateJob, Schedule};
 use crate::quoting::Pricer;
+use crate::quoting::amounts::AmountLimits;
 use crate::quoting::gate::CalculationGate;
 use crate::runtime::Runtime;
 use crate::store::{self, PoolOptionsConfig, Store};
 use anyhow::Context;
+use rust_decimal::Decimal;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -42,6 +45,8 @@ pub struct App {
     pub activity: ActivityLog,
     /// Dashboard figures per organization.
     pub dashboard: DashboardCache,
+    /// Exports running per organization, capped.
+    pub exports: ExportGate,
     /// The daily exchange-rate fetch (also run by `POST /api/exchange-rates/refresh`).
     pub exchange_rate_job: Arc<ExchangeRateJob>,
     /// When it runs.
@@ -115,7 +120,18 @@ impl App {
             Duration::from_secs(config.dashboard.cache_ttl_s),
         );
         let runtime = Arc::new(runtime);
-        let pricer = Pricer::new(store.clone(), runtime.clone(), exchange_rates, calculations);
+        let amounts = AmountLimits {
+            max_quantity: Decimal::from(limits.max_quantity),
+            max_unit_price: Decimal::from(limits.max_unit_price),
+            max_amount: Decimal::from(limits.max_amount),
+        };
+        let pricer = Pricer::new(
+            store.clone(),
+            runtime.clone(),
+            exchange_rates,
+            calculations,
+            amounts,
+        );
         let app = Self {
             config,
             store,
@@ -124,6 +140,7 @@ impl App {
             pricer,
             activity,
             dashboard,
+            exports,
             exchange_rate_job,
             exchange_rate_schedule,
             started_at: Instant::now(),

@@ -210,6 +210,15 @@ pub struct HttpConfig {
     pub max_page_size: u32,
     /// Rows a list endpoint returns without `limit`. Default 20.
     pub default_page_size: u32,
+    /// How long a response write may stay blocked on a client that reads nothing before
+    /// the connection is closed (a stalled export, for one), in ms. Default 30000.
+    pub write_timeout_ms: u64,
+    /// Exports an organization may run at once; one more answers 429
+    /// `too_many_exports`. Default 2.
+    pub max_exports_per_org: u32,
+    /// Quotes an export reads per database round trip (1 to 10000), its memory per
+    /// export. Default 100.
+    pub export_page_rows: u32,
 }
 
 impl Default for HttpConfig {
@@ -220,6 +229,9 @@ impl Default for HttpConfig {
             shutdown_grace_ms: 30_000,
             max_page_size: 100,
             default_page_size: 20,
+            write_timeout_ms: 30_000,
+            max_exports_per_org: 2,
+            export_page_rows: 100,
         }
     }
 }
@@ -235,6 +247,13 @@ pub struct CalculationConfig {
     pub queue_wait_ms: u64,
     /// Organizations whose in-flight counters are tracked at once. Default 10000.
     pub tracked_orgs: u64,
+    /// Largest item quantity (absolute value) a calculation accepts. Default 10^9.
+    pub max_quantity: u64,
+    /// Largest item unit price (absolute value). Default 10^12.
+    pub max_unit_price: u64,
+    /// Largest amount of a result (absolute value): each line's unit price and total,
+    /// the subtotal, tax and total. Default 10^15.
+    pub max_amount: u64,
 }
 
 impl Default for CalculationConfig {
@@ -244,6 +263,9 @@ impl Default for CalculationConfig {
             max_in_flight_per_org: 8,
             queue_wait_ms: 2_000,
             tracked_orgs: 10_000,
+            max_quantity: 1_000_000_000,
+            max_unit_price: 1_000_000_000_000,
+            max_amount: 1_000_000_000_000_000,
         }
     }
 }

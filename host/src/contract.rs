@@ -205,7 +205,8 @@ pub fn check_value(kind: ValueKind, text: &str) -> Result<(), String> {
     }
 }
 
-fn is_decimal(text: &str) -> bool {
+/// `-?digits[.digits]`: the contract's decimal syntax (no exponent, plus sign or separators).
+pub(crate) fn is_decimal(text: &str) -> bool {
     let unsigned = text.strip_prefix('-').unwrap_or(text);
     let (whole, fraction) = match unsigned.split_once('.') {
         Some((whole, fraction)) => (whole, Some(fraction)),

@@ -1,8 +1,9 @@
-//! `GET /api/quotes/export`: every quote matching the filter, streamed from a database
-//! cursor as CSV (default) or NDJSON (`Accept: application/x-ndjson`). Memory stays
-//! flat however many quotes there are.
+//! `GET /api/quotes/export`: every quote matching the filter, streamed in keyset pages
+//! as CSV (default) or NDJSON (`Accept: application/x-ndjson`). Memory stays flat however
+//! many quotes there are; a client that stops reading holds a page and an export slot of
+//! its organization, no database connection, until the write timeout cuts it off.
 
-use super::error::{ApiResult, ErrorBody};
+use super::error::{ApiError, ApiResult, ErrorBody};
 use super::extract::{AppQuery, Auth};
 use super::quotes::{QuoteView, status_filter};
 use crate::app::AppState;
@@ -21,8 +22,11 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(export_quotes))
 }
 
-/// Rows written per chunk of the response body.
-const ROWS_PER_CHUNK: usize = 64;
+/// Rows written per chunk of the response body, at most.
+const ROWS_PER_CHUNK: usize = 16;
+
+/// Seconds to wait before retrying an export refused for too many running.
+const EXPORT_RETRY_AFTER_S: u64 = 5;
 
 const NDJSON: &str = "application/x-ndjson";
 
@@ -53,7 +57,8 @@ pub struct ExportQuery {
 /// line) with `Accept: application/x-ndjson`.
 #[utoipa::path(get, path = "/api/quotes/export", tag = "quotes", params(ExportQuery),
     responses((status = 200, content_type = "text/csv", description = "One row per quote"),
-              (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+              (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 429, body = ErrorBody, description = "`too_many_exports`: the organization runs `http.max_exports_per_org` exports already; or `rate_limited`")))]
 async fn export_quotes(
     State(state): State<AppState>,
     Auth(caller): Auth,
@@ -65,10 +70,25 @@ async fn export_quotes(
         .get(header::ACCEPT)
         .and_then(|value| value.to_str().ok())
         .is_some_and(|accept| accept.contains(NDJSON));
-    let quotes = state
-        .store
-        .export_quotes(caller.organization.id, filter)
-        .await?;
+    let organization = caller.organization.id;
+    let slot = state.exports.enter(organization).ok_or_else(|| {
+        let most = state.config.http.max_exports_per_org;
+        ApiError::too_many_requests(
+            "too_many_exports",
+            format!(
+                "your organization runs {most} exports already (http.max_exports_per_org); \
+                 retry when one has finished"
+            ),
+            EXPORT_RETRY_AFTER_S,
+        )
+    })?;
+    let page_rows = state.config.http.export_page_rows;
+    let quotes = state.store.export_quotes(organization, filter, page_rows);
+    // The slot is held until the body ends or is dropped (a client cut off included).
+    let quotes = quotes.map(move |quote| {
+        let _held = &slot;
+        quote
+    });
     let (content_type, body) = match ndjson {
         true => (NDJSON, Body::from_stream(encode(quotes, ndjson_rows))),
         false => (

@@ -18,6 +18,7 @@ mod quote_actions;
 mod quotes;
 mod server;
 pub mod throttle;
+mod write_timeout;
 
 use crate::app::AppState;
 use axum::Router;

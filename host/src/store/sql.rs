@@ -329,11 +329,22 @@ pub(crate) fn quote_page(
     page(sql, limit, cursor);
 }
 
-/// Every matching quote, oldest first, for an export.
-pub(crate) fn quote_export(sql: &mut impl SqlText, organization: Uuid, filter: QuoteFilter) {
+/// A page of an export: full quotes after `after`, oldest first, at most `limit`.
+pub(crate) fn quote_export_page(
+    sql: &mut impl SqlText,
+    organization: Uuid,
+    filter: QuoteFilter,
+    after: Option<PageCursor>,
+    limit: u32,
+) {
     sql.sql(concat!("SELECT ", quote_cols!()));
     quotes_where(sql, organization, filter);
-    sql.sql(" ORDER BY created_at, id");
+    if let Some(after) = after {
+        sql.sql(" AND (created_at, id) > ")
+            .tuple(&values![after.created_at, after.id]);
+    }
+    sql.sql(" ORDER BY created_at, id LIMIT ")
+        .value(Value::Big(i64::from(limit)));
 }
 
 /// Changes title and/or status. A status change applies only while the quote is still

@@ -174,14 +174,17 @@ pub trait QuoteStore: Send + Sync {
     /// quote itself). `NotFound` if the quote is absent.
     async fn quote_revisions(&self, org: Uuid, id: Uuid) -> Result<Vec<QuoteRevision>>;
 
-    /// Export: every matching quote, oldest first (`created_at, id`), streamed
-    /// from a database cursor with flat memory. The stream owns its connection
-    /// (PostgreSQL: a tenant transaction) until it ends or is dropped.
-    async fn export_quotes(
+    /// Export: every matching quote, oldest first (`created_at, id`), read in keyset
+    /// pages of `page_rows` (1..=10000) as the stream is consumed. Each page takes a
+    /// connection (PostgreSQL: a tenant transaction) only while it is read, so a
+    /// consumer that stops reading holds no connection. Quotes created or changed
+    /// during the export appear as they are when their page is read.
+    fn export_quotes(
         &self,
         org: Uuid,
         filter: QuoteFilter,
-    ) -> Result<BoxStream<'static, Result<Quote>>>;
+        page_rows: u32,
+    ) -> BoxStream<'static, Result<Quote>>;
 
     /// Dashboard aggregates: counts by status, per-currency accepted totals
     /// for the current and previous month, most recent quotes.

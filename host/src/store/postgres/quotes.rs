@@ -22,8 +22,9 @@ use super::super::{export, rows, sql};
 use super::PostgresStore;
 use super::query;
 
-/// Accepted totals of `[$2, $3)` per currency, summed exactly as NUMERIC.
-const ACCEPTED_BETWEEN: &str = "SELECT currency, count(*) AS n, sum(total) AS total FROM quotes
+/// Accepted totals of `[$2, $3)` per currency, summed exactly as NUMERIC and read as
+/// text (the sum may be beyond a decimal's range; [`CurrencySums`] clamps it).
+const ACCEPTED_BETWEEN: &str = "SELECT currency, count(*) AS n, sum(total)::text AS total FROM quotes
      WHERE organization_id = $1 AND status = 'accepted' AND created_at >= $2 AND created_at < $3
      GROUP BY currency";
 
@@ -156,27 +157,24 @@ impl QuoteStore for PostgresStore {
         rows::all(&found, rows::quote_revision)
     }
 
-    async fn export_quotes(
+    fn export_quotes(
         &self,
         org: Uuid,
         filter: QuoteFilter,
-    ) -> Result<BoxStream<'static, Result<Quote>>> {
-        let mut tx = self.tenant_tx(org).await?;
-        // The export may outlive any sane statement timeout while a slow
-        // client drains it; the transaction is confined by RLS anyway.
-        sqlx::query("SELECT set_config('statement_timeout', '0', true)")
-            .execute(&mut *tx)
-            .await?;
-        let (sender, stream) = export::channel();
-        tokio::spawn(async move {
-            let mut statement = QueryBuilder::<Postgres>::start();
-            sql::quote_export(&mut statement, org, filter);
-            export::forward(statement.build().fetch(&mut *tx), sender).await;
-            // Read-only: ending it either way is fine; an abandoned export's
-            // remaining rows are drained before the connection is reused.
-            let _ = tx.rollback().await;
-        });
-        Ok(stream)
+        page_rows: u32,
+    ) -> BoxStream<'static, Result<Quote>> {
+        let store = self.clone();
+        export::paged(page_rows, move |after, limit| {
+            let store = store.clone();
+            async move {
+                let mut page = QueryBuilder::<Postgres>::start();
+                sql::quote_export_page(&mut page, org, filter, after, limit);
+                let mut tx = store.tenant_tx(org).await?;
+                let found = page.build().fetch_all(&mut *tx).await?;
+                tx.commit().await?;
+                rows::all(&found, rows::quote)
+            }
+        })
     }
 
     async fn quote_stats(&self, org: Uuid, w: StatsWindow) -> Result<QuoteStats> {

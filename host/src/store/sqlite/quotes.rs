@@ -138,19 +138,22 @@ impl QuoteStore for SqliteStore {
         rows::all(&found, rows::quote_revision)
     }
 
-    async fn export_quotes(
+    fn export_quotes(
         &self,
         org: Uuid,
         filter: QuoteFilter,
-    ) -> Result<BoxStream<'static, Result<Quote>>> {
-        let mut conn = self.pool.acquire().await?;
-        let (sender, stream) = export::channel();
-        tokio::spawn(async move {
-            let mut statement = QueryBuilder::<Sqlite>::start();
-            sql::quote_export(&mut statement, org, filter);
-            export::forward(statement.build().fetch(&mut *conn), sender).await;
-        });
-        Ok(stream)
+        page_rows: u32,
+    ) -> BoxStream<'static, Result<Quote>> {
+        let pool = self.pool.clone();
+        export::paged(page_rows, move |after, limit| {
+            let pool = pool.clone();
+            async move {
+                let mut page = QueryBuilder::<Sqlite>::start();
+                sql::quote_export_page(&mut page, org, filter, after, limit);
+                let found = page.build().fetch_all(&pool).await?;
+                rows::all(&found, rows::quote)
+            }
+        })
     }
 
     async fn quote_stats(&self, org: Uuid, w: StatsWindow) -> Result<QuoteStats> {
