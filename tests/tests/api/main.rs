@@ -1,5 +1,6 @@
 //! The real server over real HTTP, every scenario on SQLite and on PostgreSQL.
 
+mod amounts;
 mod basics;
 mod bootstrap;
 mod bounds;
@@ -14,6 +15,7 @@ mod quotes;
 mod rates;
 mod recalculation;
 mod sandbox;
+mod stalled_exports;
 mod shutdown;
 
 use quote_tests::{Client, TestServer};
