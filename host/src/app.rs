@@ -4,9 +4,9 @@ use crate::activity::{ActivityLog, ActivityWriter, WriterConfig};
 use crate::auth::AuthCache;
 use crate::config::Config;
 use crate::dashboard::DashboardCache;
+use crate::export_gate::ExportGate;
 use crate::fx::book::RateBook;
 use crate::fx::cbr::{CbrConfig, CbrSource};
-use crate::export_gate::ExportGate;
 use crate::jobs::{ExchangeRateJob, Schedule};
 use crate::quoting::Pricer;
 use crate::quoting::amounts::AmountLimits;
@@ -119,6 +119,7 @@ impl App {
             config.dashboard.cache_entries,
             Duration::from_secs(config.dashboard.cache_ttl_s),
         );
+        let exports = ExportGate::new(config.http.max_exports_per_org as usize);
         let runtime = Arc::new(runtime);
         let amounts = AmountLimits {
             max_quantity: Decimal::from(limits.max_quantity),

@@ -29,7 +29,10 @@ impl ExportGate {
 
     /// A slot, or `None` when the organization runs its maximum already.
     pub fn enter(&self, organization: Uuid) -> Option<ExportSlot> {
-        let mut running = self.running.lock().expect("the export gate is not poisoned");
+        let mut running = self
+            .running
+            .lock()
+            .expect("the export gate is not poisoned");
         let count = running.entry(organization).or_default();
         if *count >= self.per_organization {
             if *count == 0 {
@@ -46,14 +49,20 @@ impl ExportGate {
 
     /// Exports running now, all organizations together.
     pub fn running(&self) -> usize {
-        let running = self.running.lock().expect("the export gate is not poisoned");
+        let running = self
+            .running
+            .lock()
+            .expect("the export gate is not poisoned");
         running.values().sum()
     }
 }
 
 impl Drop for ExportSlot {
     fn drop(&mut self) {
-        let mut running = self.running.lock().expect("the export gate is not poisoned");
+        let mut running = self
+            .running
+            .lock()
+            .expect("the export gate is not poisoned");
         if let Some(count) = running.get_mut(&self.organization) {
             *count -= 1;
             if *count == 0 {

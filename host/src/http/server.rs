@@ -5,8 +5,8 @@
 use super::router;
 use super::throttle::ThrottleClasses;
 use super::write_timeout::WriteTimeoutListener;
-use axum::serve::ListenerExt;
 use crate::app::AppState;
+use axum::serve::ListenerExt;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;

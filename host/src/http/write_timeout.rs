@@ -150,7 +150,10 @@ mod tests {
             }
         });
         // Each write waits for the reader, never longer than the timeout at a stretch.
-        stream.write_all(&[0; 96]).await.expect("a slow reader is no stalled one");
+        stream
+            .write_all(&[0; 96])
+            .await
+            .expect("a slow reader is no stalled one");
         reader.await.unwrap();
         let _ = theirs.shutdown().await;
     }

@@ -26,7 +26,9 @@ pub struct AmountLimits {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AmountError {
     /// Not a decimal as the contract writes them.
-    #[error("{field} must be a decimal number like 1234.50 (no exponent or separators), not '{shown}'")]
+    #[error(
+        "{field} must be a decimal number like 1234.50 (no exponent or separators), not '{shown}'"
+    )]
     Malformed { field: String, shown: String },
     /// Beyond its maximum.
     #[error("{field} is {shown}; at most {max} is accepted here (calculations.{setting})")]
@@ -162,7 +164,9 @@ mod tests {
     fn inputs_at_the_maxima_pass_and_beyond_them_name_the_field() {
         let limits = limits();
         assert_eq!(limits.check_request(&request("1000", "-50.00")), Ok(()));
-        let over = limits.check_request(&request("1000.0001", "1")).unwrap_err();
+        let over = limits
+            .check_request(&request("1000.0001", "1"))
+            .unwrap_err();
         assert_eq!(
             (over.code(), over.field()),
             ("amount_out_of_range", "items[0].quantity")

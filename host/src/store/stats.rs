@@ -39,7 +39,9 @@ impl CurrencySums {
             .entry(row.text("currency")?)
             .or_insert((0, Decimal::ZERO));
         entry.0 = entry.0.saturating_add(row.big("n")?);
-        entry.1 = entry.1.saturating_add(saturating_decimal(&row.text("total")?)?);
+        entry.1 = entry
+            .1
+            .saturating_add(saturating_decimal(&row.text("total")?)?);
         Ok(())
     }
 
@@ -99,11 +101,11 @@ mod tests {
     fn decimal_text_beyond_the_range_saturates() {
         let huge = "80000000000000000000000000000.5";
         assert_eq!(saturating_decimal(huge).unwrap(), Decimal::MAX);
-        assert_eq!(saturating_decimal(&format!("-{huge}")).unwrap(), Decimal::MIN);
         assert_eq!(
-            saturating_decimal("1.25").unwrap(),
-            Decimal::new(125, 2)
+            saturating_decimal(&format!("-{huge}")).unwrap(),
+            Decimal::MIN
         );
+        assert_eq!(saturating_decimal("1.25").unwrap(), Decimal::new(125, 2));
         assert!(saturating_decimal("NaN").is_err());
     }
 }

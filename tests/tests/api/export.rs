@@ -9,7 +9,7 @@ use quote_tests::{Backend, TestServer, on_both_databases};
 const QUOTES: i64 = 100_000;
 
 /// Resident memory of this process (the server runs in it), in bytes.
-fn rss_bytes() -> u64 {
+pub fn rss_bytes() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap();
     let line = status
         .lines()

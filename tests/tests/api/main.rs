@@ -15,8 +15,8 @@ mod quotes;
 mod rates;
 mod recalculation;
 mod sandbox;
-mod stalled_exports;
 mod shutdown;
+mod stalled_exports;
 
 use quote_tests::{Client, TestServer};
 use std::process::Command;

@@ -4,6 +4,7 @@
 //! are refused, and a client that stops reading is cut off after the write timeout, which
 //! gives its organization the slot back.
 
+use super::export::rss_bytes;
 use super::quotes::{plain_quote, seed_sample_rates};
 use quote_tests::bulk::clone_quote;
 use quote_tests::server::plugin_bytes;
@@ -98,6 +99,7 @@ async fn stalled_exports_leave_the_database_to_other_organizations(backend: Back
     let other = other_pricing_organization(&server).await;
     let admin = server.admin();
 
+    let rss_before = rss_bytes();
     let mut stalled = Vec::new();
     for _ in 0..10 {
         stalled.push(stalled_export(&server, &server.admin_key).await);
@@ -113,14 +115,22 @@ async fn stalled_exports_leave_the_database_to_other_organizations(backend: Back
         )
         .await
         .expect(201);
-        within_bound(&format!("health {round}"), server.anonymous().get("/api/health"))
-            .await
-            .expect(200);
+        within_bound(
+            &format!("health {round}"),
+            server.anonymous().get("/api/health"),
+        )
+        .await
+        .expect(200);
     }
     assert_eq!(
         exports_running(&admin).await,
         10,
         "the stalled exports are still there, waiting on their clients"
+    );
+    eprintln!(
+        "{backend:?}: RSS {} MB before the stalled exports, {} MB with them",
+        rss_before / 1_000_000,
+        rss_bytes() / 1_000_000
     );
     drop(stalled);
     wait_for_exports(&admin, 0).await;

@@ -225,7 +225,10 @@ async fn status_and_revisions_scenario(ctx: &Ctx) {
     let refused = s
         .save_quote_revision(org, q.id, 1, pricing("RUB", "1"))
         .await;
-    assert!(matches!(refused, Err(StoreError::Conflict(_))), "{refused:?}");
+    assert!(
+        matches!(refused, Err(StoreError::Conflict(_))),
+        "{refused:?}"
+    );
     let kept = s.quote(org, q.id).await.unwrap().unwrap();
     assert_eq!((kept.revision, kept.total), (1, q.total));
     assert!(s.quote_revisions(org, q.id).await.unwrap().is_empty());

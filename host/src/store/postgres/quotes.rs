@@ -24,7 +24,8 @@ use super::query;
 
 /// Accepted totals of `[$2, $3)` per currency, summed exactly as NUMERIC and read as
 /// text (the sum may be beyond a decimal's range; [`CurrencySums`] clamps it).
-const ACCEPTED_BETWEEN: &str = "SELECT currency, count(*) AS n, sum(total)::text AS total FROM quotes
+const ACCEPTED_BETWEEN: &str =
+    "SELECT currency, count(*) AS n, sum(total)::text AS total FROM quotes
      WHERE organization_id = $1 AND status = 'accepted' AND created_at >= $2 AND created_at < $3
      GROUP BY currency";
 

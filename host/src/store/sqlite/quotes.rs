@@ -116,7 +116,11 @@ impl QuoteStore for SqliteStore {
         // two conditional statements; either both apply or the quote moved on.
         let row = match archived.rows_affected() {
             0 => None,
-            _ => query(sql::SAVE_PRICING, &saved).fetch_optional(&mut *tx).await?,
+            _ => {
+                query(sql::SAVE_PRICING, &saved)
+                    .fetch_optional(&mut *tx)
+                    .await?
+            }
         };
         let Some(row) = row else {
             let current = current_state(&mut tx, org, id).await?;
