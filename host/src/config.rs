@@ -216,8 +216,8 @@ pub struct HttpConfig {
     /// Exports an organization may run at once; one more answers 429
     /// `too_many_exports`. Default 2.
     pub max_exports_per_org: u32,
-    /// Quotes an export reads per database round trip (1 to 10000), its memory per
-    /// export. Default 100.
+    /// Quotes an export reads per database round trip (1 to 10000): what a stalled
+    /// export holds in memory is about this many quotes as stored text. Default 50.
     pub export_page_rows: u32,
 }
 
@@ -231,7 +231,7 @@ impl Default for HttpConfig {
             default_page_size: 20,
             write_timeout_ms: 30_000,
             max_exports_per_org: 2,
-            export_page_rows: 100,
+            export_page_rows: 50,
         }
     }
 }

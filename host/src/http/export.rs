@@ -90,10 +90,10 @@ async fn export_quotes(
         quote
     });
     let (content_type, body) = match ndjson {
-        true => (NDJSON, Body::from_stream(encode(quotes, ndjson_rows))),
+        true => (NDJSON, Body::from_stream(encode(quotes, ndjson_row))),
         false => (
             "text/csv; charset=utf-8",
-            Body::from_stream(csv_header().chain(encode(quotes, csv_rows))),
+            Body::from_stream(csv_header().chain(encode(quotes, csv_row))),
         ),
     };
     let mut response = body.into_response();
@@ -114,21 +114,29 @@ async fn export_quotes(
 
 type Chunk = Result<Bytes, std::io::Error>;
 
+/// Each quote encoded as it arrives (only one is decoded at a time), the rows that are
+/// ready joined into one chunk of at most [`ROWS_PER_CHUNK`].
 fn encode(
     quotes: impl Stream<Item = Result<Quote, StoreError>> + Send + 'static,
-    rows: fn(Vec<Quote>) -> Result<Vec<u8>, String>,
+    row: fn(Quote) -> Result<Vec<u8>, String>,
 ) -> impl Stream<Item = Chunk> + Send + 'static {
-    quotes.ready_chunks(ROWS_PER_CHUNK).map(move |batch| {
-        let quotes = batch
-            .into_iter()
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|error| {
+    quotes
+        .map(move |quote| {
+            let quote = quote.map_err(|error| {
                 // The status line is long gone: end the body early so the client sees a broken transfer.
                 tracing::error!(%error, "quote export stopped by a database error");
                 std::io::Error::other(error.to_string())
             })?;
-        rows(quotes).map(Bytes::from).map_err(std::io::Error::other)
-    })
+            row(quote).map_err(std::io::Error::other)
+        })
+        .ready_chunks(ROWS_PER_CHUNK)
+        .map(|rows| {
+            let mut chunk = Vec::new();
+            for row in rows {
+                chunk.extend(row?);
+            }
+            Ok(Bytes::from(chunk))
+        })
 }
 
 fn csv_header() -> impl Stream<Item = Chunk> + Send + 'static {
@@ -145,38 +153,33 @@ fn csv_header() -> impl Stream<Item = Chunk> + Send + 'static {
     futures::stream::once(async move { header })
 }
 
-fn csv_rows(quotes: Vec<Quote>) -> Result<Vec<u8>, String> {
+fn csv_row(quote: Quote) -> Result<Vec<u8>, String> {
     let mut writer = csv::WriterBuilder::new()
         .has_headers(false)
         .from_writer(Vec::new());
-    for quote in quotes {
-        writer
-            .write_record([
-                quote.id.to_string(),
-                quote.number,
-                quote.title.unwrap_or_default(),
-                quote.status.to_string(),
-                quote.currency,
-                quote.subtotal.to_string(),
-                quote.tax.to_string(),
-                quote.total.to_string(),
-                quote.plugin_name,
-                quote.plugin_version.to_string(),
-                quote.revision.to_string(),
-                quote.created_at.to_rfc3339(),
-                quote.updated_at.to_rfc3339(),
-            ])
-            .map_err(|error| error.to_string())?;
-    }
+    writer
+        .write_record([
+            quote.id.to_string(),
+            quote.number,
+            quote.title.unwrap_or_default(),
+            quote.status.to_string(),
+            quote.currency,
+            quote.subtotal.to_string(),
+            quote.tax.to_string(),
+            quote.total.to_string(),
+            quote.plugin_name,
+            quote.plugin_version.to_string(),
+            quote.revision.to_string(),
+            quote.created_at.to_rfc3339(),
+            quote.updated_at.to_rfc3339(),
+        ])
+        .map_err(|error| error.to_string())?;
     writer.into_inner().map_err(|error| error.to_string())
 }
 
-fn ndjson_rows(quotes: Vec<Quote>) -> Result<Vec<u8>, String> {
-    let mut out = Vec::new();
-    for quote in quotes {
-        serde_json::to_writer(&mut out, &QuoteView::full(quote))
-            .map_err(|error| error.to_string())?;
-        out.push(b'\n');
-    }
-    Ok(out)
+fn ndjson_row(quote: Quote) -> Result<Vec<u8>, String> {
+    let mut line =
+        serde_json::to_vec(&QuoteView::full(quote)).map_err(|error| error.to_string())?;
+    line.push(b'\n');
+    Ok(line)
 }

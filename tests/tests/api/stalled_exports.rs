@@ -88,8 +88,9 @@ async fn stalled_exports_leave_the_database_to_other_organizations(backend: Back
     let server = TestServer::start_with(backend, |config| {
         // Fewer connections than stalled exports, and a cap that lets all ten run: an
         // export holding its connection would leave none for anyone else.
+        // (A request waiting for a connection waits past the bound.)
         config.database.max_connections = 4;
-        config.database.acquire_timeout_ms = 3_000;
+        config.database.acquire_timeout_ms = 10_000;
         config.http.max_exports_per_org = 10;
         config.http.write_timeout_ms = 600_000;
     })

@@ -173,7 +173,7 @@ impl QuoteStore for PostgresStore {
                 let mut tx = store.tenant_tx(org).await?;
                 let found = page.build().fetch_all(&mut *tx).await?;
                 tx.commit().await?;
-                rows::all(&found, rows::quote)
+                Ok(found)
             }
         })
     }

@@ -154,8 +154,7 @@ impl QuoteStore for SqliteStore {
             async move {
                 let mut page = QueryBuilder::<Sqlite>::start();
                 sql::quote_export_page(&mut page, org, filter, after, limit);
-                let found = page.build().fetch_all(&pool).await?;
-                rows::all(&found, rows::quote)
+                Ok(page.build().fetch_all(&pool).await?)
             }
         })
     }
