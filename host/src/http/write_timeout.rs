@@ -141,12 +141,13 @@ mod tests {
         let (ours, mut theirs_slow) = tokio::io::duplex(16);
         let mut stream = WriteTimeout::new(ours, Duration::from_millis(200));
         let reader = tokio::spawn(async move {
-            let mut buf = [0; 16];
-            for _ in 0..8 {
+            let (mut buf, mut received) = ([0; 16], 0);
+            loop {
                 tokio::time::sleep(Duration::from_millis(50)).await;
-                tokio::io::AsyncReadExt::read(&mut theirs_slow, &mut buf)
-                    .await
-                    .unwrap();
+                match tokio::io::AsyncReadExt::read(&mut theirs_slow, &mut buf).await {
+                    Ok(0) | Err(_) => return received,
+                    Ok(n) => received += n,
+                }
             }
         });
         // Each write waits for the reader, never longer than the timeout at a stretch.
@@ -154,7 +155,8 @@ mod tests {
             .write_all(&[0; 96])
             .await
             .expect("a slow reader is no stalled one");
-        reader.await.unwrap();
+        drop(stream);
+        assert_eq!(reader.await.unwrap(), 96);
         let _ = theirs.shutdown().await;
     }
 }
