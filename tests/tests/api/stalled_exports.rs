@@ -35,7 +35,7 @@ async fn seed_big_quotes(server: &TestServer) {
         .collect();
     let body = json!({"title": "big", "currency": "RUB", "items": items});
     let quote = server.admin().post("/api/quotes", &body).await.expect(201);
-    clone_quote(&server, quote.body["id"].as_str().unwrap(), BIG_QUOTES - 1).await;
+    clone_quote(server, quote.body["id"].as_str().unwrap(), BIG_QUOTES - 1).await;
 }
 
 /// Sends an NDJSON export request on a socket with a tiny receive buffer and never reads.
