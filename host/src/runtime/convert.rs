@@ -11,7 +11,7 @@ use std::collections::HashSet;
 /// Bytes counted per field on top of its text, so a flood of empty strings is not free.
 const FIELD_OVERHEAD: usize = 16;
 
-pub(super) fn request(request: &QuoteRequest) -> wit::QuoteRequest {
+pub fn request(request: &QuoteRequest) -> wit::QuoteRequest {
     let fields = |map: &std::collections::BTreeMap<String, String>| {
         map.iter()
             .map(|(key, value)| wit::Field {
@@ -60,7 +60,7 @@ pub(super) fn calc_error(error: wit::CalcError) -> CalcError {
 }
 
 /// Checks a plugin's result against the request it answered.
-pub(super) fn quote_result(
+pub fn quote_result(
     result: wit::QuoteResult,
     request: &QuoteRequest,
     max_bytes: usize,
