@@ -10,12 +10,12 @@
 use std::collections::HashSet;
 
 use chrono::NaiveDate;
-use libfuzzer_sys::fuzz_target;
-use quote_host::contract::{
+use host_code::contract::{
     CalculationInput, QuoteRequest, Scope, ValueKind, VariableSpec, check_value,
 };
-use quote_host::quoting::variables;
-use quote_host::runtime::fuzzing;
+use host_code::quoting::variables;
+use host_code::runtime;
+use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|bytes: &[u8]| {
     let Ok(input) = serde_json::from_slice::<CalculationInput>(bytes) else {
@@ -33,7 +33,10 @@ fuzz_target!(|bytes: &[u8]| {
     let request = match input.clone().into_request(today, rates.clone()) {
         Ok(request) => request,
         Err(message) => {
-            assert!(!unique || !message.contains("used by another item"), "{message}");
+            assert!(
+                !unique || !message.contains("used by another item"),
+                "{message}"
+            );
             return;
         }
     };
@@ -41,7 +44,10 @@ fuzz_target!(|bytes: &[u8]| {
     keeps_the_input(&input, &request, &effective_ids, today);
     let stored = serde_json::to_vec(&request).unwrap();
     let read_back: QuoteRequest = serde_json::from_slice(&stored).unwrap();
-    assert_eq!(read_back, request, "a stored request reads back differently");
+    assert_eq!(
+        read_back, request,
+        "a stored request reads back differently"
+    );
     receives_the_contract(&request);
     check_variables(&request);
     for text in values(&request) {
@@ -62,14 +68,20 @@ fn keeps_the_input(
     for ((given, made), id) in input.items.iter().zip(&request.items).zip(ids) {
         assert_eq!(&made.id, id);
         assert_eq!((&made.sku, &made.name), (&given.sku, &given.name));
-        assert_eq!((&made.quantity, &made.unit_price), (&given.quantity, &given.unit_price));
-        assert_eq!((&made.currency, &made.attributes), (&given.currency, &given.attributes));
+        assert_eq!(
+            (&made.quantity, &made.unit_price),
+            (&given.quantity, &given.unit_price)
+        );
+        assert_eq!(
+            (&made.currency, &made.attributes),
+            (&given.currency, &given.attributes)
+        );
     }
 }
 
 /// The contract spells dates `YYYY-MM-DD`; the plugin must never get another spelling.
 fn receives_the_contract(request: &QuoteRequest) {
-    let received = fuzzing::request(request);
+    let received = runtime::request(request);
     assert!(
         check_value(ValueKind::Date, &received.date).is_ok(),
         "the plugin receives the quote date as {:?}",
@@ -120,19 +132,33 @@ fn check_variables(request: &QuoteRequest) {
     };
     for (name, value) in &request.variables {
         let spec = find(name).expect("an undeclared variable was accepted");
-        assert_ne!(spec.scope, Scope::Item, "an item variable on the quote: {name}");
+        assert_ne!(
+            spec.scope,
+            Scope::Item,
+            "an item variable on the quote: {name}"
+        );
         assert!(check_value(spec.kind, value).is_ok(), "{name} = {value:?}");
     }
     for item in &request.items {
         for (name, value) in &item.attributes {
             let spec = find(name).expect("an undeclared attribute was accepted");
-            assert_ne!(spec.scope, Scope::Quote, "a quote variable on an item: {name}");
+            assert_ne!(
+                spec.scope,
+                Scope::Quote,
+                "a quote variable on an item: {name}"
+            );
             assert!(check_value(spec.kind, value).is_ok(), "{name} = {value:?}");
         }
     }
     let markup_everywhere = request.variables.contains_key("markup")
-        || request.items.iter().all(|item| item.attributes.contains_key("markup"));
-    assert!(markup_everywhere, "the required markup is missing somewhere");
+        || request
+            .items
+            .iter()
+            .all(|item| item.attributes.contains_key("markup"));
+    assert!(
+        markup_everywhere,
+        "the required markup is missing somewhere"
+    );
 }
 
 /// Every text of the request a plugin could be asked to read as a value.
@@ -153,7 +179,10 @@ fn check_values_keep_promises(text: &str) {
         assert!(!text.contains(['e', 'E', '+', ',', '_', ' ']), "{text:?}");
     }
     if check_value(ValueKind::Integer, text).is_ok() {
-        assert!(text.parse::<i64>().is_ok(), "integer {text:?} does not parse");
+        assert!(
+            text.parse::<i64>().is_ok(),
+            "integer {text:?} does not parse"
+        );
     }
     if check_value(ValueKind::Date, text).is_ok() {
         let date = NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap();

@@ -7,9 +7,9 @@
 use std::collections::HashSet;
 use std::fmt::Write;
 
+use host_code::fx::cbr::{MAX_NOMINAL, parse_daily};
+use host_code::fx::source::{DailyRates, RateSourceError};
 use libfuzzer_sys::fuzz_target;
-use quote_host::fx::cbr::{MAX_NOMINAL, parse_daily};
-use quote_host::fx::source::{DailyRates, RateSourceError};
 use rust_decimal::Decimal;
 
 fuzz_target!(|bytes: &[u8]| {
@@ -20,9 +20,13 @@ fuzz_target!(|bytes: &[u8]| {
     };
     check_table(&daily);
     let written = write_cbr(&daily);
-    let reparsed = parse_daily(written.as_bytes())
-        .unwrap_or_else(|error| panic!("the table written back does not parse: {error}\n{written}"));
-    assert_eq!(reparsed, daily, "the table written back parses differently:\n{written}");
+    let reparsed = parse_daily(written.as_bytes()).unwrap_or_else(|error| {
+        panic!("the table written back does not parse: {error}\n{written}")
+    });
+    assert_eq!(
+        reparsed, daily,
+        "the table written back parses differently:\n{written}"
+    );
 });
 
 /// What `DailyRates` and `CurrencyRate` promise about a parsed table.
@@ -32,17 +36,35 @@ fn check_table(daily: &DailyRates) {
     let mut ids = HashSet::new();
     for rate in &daily.rates {
         assert!(codes.insert(&rate.code), "currency {} twice", rate.code);
-        assert!(ids.insert(&rate.source_id), "Valute ID {} twice", rate.source_id);
+        assert!(
+            ids.insert(&rate.source_id),
+            "Valute ID {} twice",
+            rate.source_id
+        );
         assert!(rate.code.len() == 3 && rate.code.bytes().all(|b| b.is_ascii_uppercase()));
         assert!(rate.num_code.len() == 3 && rate.num_code.bytes().all(|b| b.is_ascii_digit()));
         assert!(!rate.source_id.is_empty());
         assert!(rate.source_id.bytes().all(|b| b.is_ascii_alphanumeric()));
         assert!(!rate.name.is_empty() && rate.name.trim() == rate.name);
         assert!((1..=MAX_NOMINAL).contains(&rate.nominal));
-        assert!(rate.value > Decimal::ZERO, "{} Value {}", rate.code, rate.value);
-        assert!(rate.per_unit > Decimal::ZERO, "{} per unit {}", rate.code, rate.per_unit);
+        assert!(
+            rate.value > Decimal::ZERO,
+            "{} Value {}",
+            rate.code,
+            rate.value
+        );
+        assert!(
+            rate.per_unit > Decimal::ZERO,
+            "{} per unit {}",
+            rate.code,
+            rate.per_unit
+        );
         let expected = (rate.value / Decimal::from(rate.nominal)).normalize();
-        assert_eq!(rate.per_unit, expected, "{} per unit is not Value / Nominal", rate.code);
+        assert_eq!(
+            rate.per_unit, expected,
+            "{} per unit is not Value / Nominal",
+            rate.code
+        );
     }
 }
 
@@ -51,7 +73,11 @@ fn check_table(daily: &DailyRates) {
 fn write_cbr(daily: &DailyRates) -> String {
     let mut xml = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>");
     let date = daily.date.format("%d.%m.%Y").to_string();
-    write!(xml, "<ValCurs Date=\"{date}\" name=\"Foreign Currency Market\">").unwrap();
+    write!(
+        xml,
+        "<ValCurs Date=\"{date}\" name=\"Foreign Currency Market\">"
+    )
+    .unwrap();
     for rate in &daily.rates {
         write!(
             xml,

@@ -4,15 +4,19 @@
 #![no_main]
 
 use chrono::{DateTime, Utc};
+use host_code::store::PageCursor;
 use libfuzzer_sys::fuzz_target;
-use quote_host::store::PageCursor;
 use uuid::Uuid;
 
 fuzz_target!(|bytes: &[u8]| {
     if let Ok(text) = std::str::from_utf8(bytes)
         && let Ok(cursor) = PageCursor::decode(text)
     {
-        assert_eq!(cursor.encode(), text, "a decoded cursor re-encodes differently");
+        assert_eq!(
+            cursor.encode(),
+            text,
+            "a decoded cursor re-encodes differently"
+        );
     }
     // The same bytes as a row key: 8 bytes of microseconds, then up to 16 of id.
     let Some((micros, id)) = bytes.split_first_chunk::<8>() else {
@@ -29,5 +33,9 @@ fuzz_target!(|bytes: &[u8]| {
     let text = cursor.encode();
     let lower_hex = |b: u8| b.is_ascii_digit() || (b'a'..=b'f').contains(&b);
     assert!(text.len() == 48 && text.bytes().all(lower_hex), "{text}");
-    assert_eq!(PageCursor::decode(&text).ok(), Some(cursor), "{text} does not decode to its cursor");
+    assert_eq!(
+        PageCursor::decode(&text).ok(),
+        Some(cursor),
+        "{text} does not decode to its cursor"
+    );
 });

@@ -193,7 +193,7 @@ pub fn check_value(kind: ValueKind, text: &str) -> Result<(), String> {
                 && text.parse::<i64>().is_ok()
         }
         ValueKind::Boolean => matches!(text, "true" | "false"),
-        ValueKind::Date => text.len() == 10 && NaiveDate::parse_from_str(text, "%Y-%m-%d").is_ok(),
+        ValueKind::Date => is_date(text),
     };
     match ok {
         true => Ok(()),
@@ -203,6 +203,16 @@ pub fn check_value(kind: ValueKind, text: &str) -> Result<(), String> {
             kind.described()
         )),
     }
+}
+
+/// `YYYY-MM-DD` exactly: chrono's `%Y` alone also reads a signed year ("+026-12-01").
+fn is_date(text: &str) -> bool {
+    let shape = text.len() == 10
+        && (text.bytes().enumerate()).all(|(index, byte)| match index {
+            4 | 7 => byte == b'-',
+            _ => byte.is_ascii_digit(),
+        });
+    shape && NaiveDate::parse_from_str(text, "%Y-%m-%d").is_ok()
 }
 
 fn is_decimal(text: &str) -> bool {
@@ -251,5 +261,20 @@ mod tests {
         assert!(check_value(ValueKind::Boolean, "yes").is_err());
         assert!(check_value(ValueKind::Date, "2026-11-29").is_ok());
         assert!(check_value(ValueKind::Date, "29.11.2026").is_err());
+    }
+
+    /// Found by the `calculation_input` fuzz target: a signed year has the length of a date.
+    #[test]
+    fn dates_are_exactly_four_two_two_digits() {
+        for bad in [
+            "+026-12-01",
+            "-026-12-01",
+            "2026-02-30",
+            "2026-1-011",
+            "20261-1-01",
+        ] {
+            assert!(check_value(ValueKind::Date, bad).is_err(), "{bad}");
+        }
+        assert!(check_value(ValueKind::Date, "0026-12-01").is_ok());
     }
 }

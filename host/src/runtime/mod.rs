@@ -28,13 +28,6 @@ mod bindings {
     });
 }
 
-/// The sandbox-boundary conversions, for the fuzz targets in `fuzz/` only: not an API.
-#[doc(hidden)]
-pub mod fuzzing {
-    pub use super::bindings::quote::pricing::types as wit;
-    pub use super::convert::{quote_result, request};
-}
-
 /// Limits and sizing of the sandbox. Every field has a default and can be set in the
 /// config file (`[runtime]`) or the environment (`QUOTE_RUNTIME__<FIELD>`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
