@@ -96,10 +96,12 @@ fn write_cbr(daily: &DailyRates) -> String {
     xml
 }
 
+/// Character references for all but letters, digits and spaces; NUL (which has no
+/// reference, and which the parser reads raw, as quick-xml does) stays raw.
 fn escape(text: &str) -> String {
     text.chars()
         .map(|c| match c {
-            c if c.is_alphanumeric() || c == ' ' => c.to_string(),
+            c if c.is_alphanumeric() || c == ' ' || c == '\0' => c.to_string(),
             c => format!("&#{};", u32::from(c)),
         })
         .collect()
