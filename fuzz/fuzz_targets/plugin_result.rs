@@ -40,9 +40,9 @@ struct AnyResult {
     /// `None`: the request's currency.
     currency: Option<String>,
     items: Vec<AnyLine>,
-    subtotal: String,
-    tax: String,
-    total: String,
+    subtotal: Text,
+    tax: Text,
+    total: Text,
     breakdown: Vec<(String, String)>,
     warnings: Vec<String>,
 }
@@ -51,9 +51,25 @@ struct AnyResult {
 struct AnyLine {
     /// `None`: the id of the request's item at the same place.
     id: Option<String>,
-    unit_price: String,
-    total: String,
+    unit_price: Text,
+    total: Text,
     breakdown: Vec<(String, String)>,
+}
+
+/// A decimal field's text: a number as `rust_decimal` writes one, or anything.
+#[derive(Arbitrary, Debug)]
+enum Text {
+    Decimal(Dec),
+    Any(String),
+}
+
+impl Text {
+    fn text(self) -> String {
+        match self {
+            Text::Decimal(dec) => dec.value().to_string(),
+            Text::Any(text) => text,
+        }
+    }
 }
 
 /// A decimal as a plugin computes one: mantissa and scale.
@@ -140,17 +156,17 @@ fn any_result(any: AnyResult, request: &QuoteRequest) -> wit::QuoteResult {
             id: line.id.unwrap_or_else(|| {
                 (request.items.get(index)).map_or_else(String::new, |item| item.id.clone())
             }),
-            unit_price: line.unit_price,
-            total: line.total,
+            unit_price: line.unit_price.text(),
+            total: line.total.text(),
             breakdown: fields(line.breakdown),
         })
         .collect();
     wit::QuoteResult {
         currency: any.currency.unwrap_or_else(|| request.currency.clone()),
         items,
-        subtotal: any.subtotal,
-        tax: any.tax,
-        total: any.total,
+        subtotal: any.subtotal.text(),
+        tax: any.tax.text(),
+        total: any.total.text(),
         breakdown: fields(any.breakdown),
         warnings: any.warnings,
     }
