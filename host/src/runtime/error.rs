@@ -83,6 +83,15 @@ pub enum LoadError {
     NotAComponent(String),
     #[error("the component does not implement the quote:pricing/calculator@1.0.0 world: {0}")]
     WrongWorld(String),
+    #[error(
+        "compiling the plugin took longer than the limit of {limit_ms} ms; make it smaller \
+         (fewer or simpler functions) and upload it again"
+    )]
+    CompileTimeout { limit_ms: u64 },
+    #[error(
+        "all {slots} compile slots stayed busy for {waited_ms} ms; retry in a moment"
+    )]
+    CompileBusy { slots: usize, waited_ms: u64 },
     #[error("the plugin bytes do not match their SHA-256 {expected}")]
     HashMismatch { expected: String },
     #[error("describe failed: {0}")]
@@ -99,6 +108,8 @@ impl LoadError {
         match self {
             LoadError::NotAComponent(_) => "not_a_component",
             LoadError::WrongWorld(_) => "wrong_world",
+            LoadError::CompileTimeout { .. } => "compile_timeout",
+            LoadError::CompileBusy { .. } => "compile_busy",
             LoadError::HashMismatch { .. } => "hash_mismatch",
             LoadError::Describe(failure) => failure.error.code(),
             LoadError::Fetch(_) => "plugin_unavailable",
