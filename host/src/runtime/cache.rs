@@ -105,10 +105,10 @@ impl PluginCache {
             .try_get_with(sha256.to_string(), async {
                 let candidate = self.prepare(sha256, fetch).await?;
                 self.save_artifact(&candidate).await;
-                Ok(candidate.plugin)
+                Ok::<_, LoadError>(candidate.plugin)
             })
             .await
-            .map_err(|error| (*error).clone())
+            .map_err(|error: Arc<LoadError>| (*error).clone())
     }
 
     /// The plugin made of `bytes`, compiled if no cache has it, but kept nowhere new
