@@ -244,9 +244,7 @@ impl PluginCache {
         });
         match tokio::time::timeout(self.compile_timeout, compiling).await {
             Ok(Ok(compiled)) => compiled,
-            Ok(Err(error)) => Err(LoadError::Internal(format!(
-                "compile task failed: {error}"
-            ))),
+            Ok(Err(error)) => Err(LoadError::Internal(format!("compile task failed: {error}"))),
             Err(_elapsed) => Err(LoadError::CompileTimeout {
                 limit_ms: millis(self.compile_timeout),
             }),

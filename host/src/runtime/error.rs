@@ -88,9 +88,7 @@ pub enum LoadError {
          (fewer or simpler functions) and upload it again"
     )]
     CompileTimeout { limit_ms: u64 },
-    #[error(
-        "all {slots} compile slots stayed busy for {waited_ms} ms; retry in a moment"
-    )]
+    #[error("all {slots} compile slots stayed busy for {waited_ms} ms; retry in a moment")]
     CompileBusy { slots: usize, waited_ms: u64 },
     #[error("the plugin bytes do not match their SHA-256 {expected}")]
     HashMismatch { expected: String },

@@ -101,7 +101,10 @@ async fn plugin_output_and_errors_are_bounded(backend: Backend) {
     assert!(output.text.contains("at once"), "{}", output.text);
     // 4 MiB of error message, answered in a small body.
     let error = admin
-        .post("/api/quotes/calculate", &calculation("hostile-huge-error@1"))
+        .post(
+            "/api/quotes/calculate",
+            &calculation("hostile-huge-error@1"),
+        )
         .await
         .expect_error(422, "plugin_error");
     assert!(error.text.len() < 4096, "{} bytes", error.text.len());
@@ -128,7 +131,9 @@ async fn a_timeout_reports_the_fuel_it_burned(backend: Backend) {
         .post("/api/quotes/calculate", &calculation("loop@1"))
         .await
         .expect_error(408, "calculation_timeout");
-    let fuel_used = reply.body["error"]["details"]["fuel_used"].as_u64().unwrap();
+    let fuel_used = reply.body["error"]["details"]["fuel_used"]
+        .as_u64()
+        .unwrap();
     assert!(
         fuel_used > 1_000_000 && fuel_used <= budget,
         "a 200 ms loop reported {fuel_used} fuel"

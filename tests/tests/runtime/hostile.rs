@@ -158,7 +158,12 @@ async fn huge_plugin_errors_are_cut_or_refused() {
         .calculate(&plugin, &huge_error_request(16 * 1024), &limits)
         .await
         .expect_err("refused");
-    assert_eq!(failure.error.code(), "invalid_plugin_output", "{}", failure.error);
+    assert_eq!(
+        failure.error.code(),
+        "invalid_plugin_output",
+        "{}",
+        failure.error
+    );
     assert_runtime_healthy(&runtime).await;
 }
 
