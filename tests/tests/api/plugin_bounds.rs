@@ -1,6 +1,6 @@
 //! What a plugin may cost the host, over HTTP: refused uploads leave nothing on disk, a
-//! compile has a time limit, plugin output and error text are bounded, and a timeout
-//! reports the fuel it really burned.
+//! compile has a time limit and a bounded number of slots, plugin output and error text
+//! are bounded, and a timeout reports the fuel it really burned.
 
 use super::operations::metric;
 use super::quotes::{plain_quote, seed_sample_rates};
@@ -57,6 +57,7 @@ async fn a_slow_compile_is_refused_with_its_own_code(backend: Backend) {
     // Restarted with a limit no compile meets; the standard plugin is on disk already.
     let (mut config, data_dir, database) = server.stop().await;
     config.runtime.compile_timeout_ms = 1;
+    config.runtime.max_concurrent_compiles = 1;
     let server = TestServer::launch(config, data_dir, database).await;
     let admin = server.admin();
     let refused = admin
@@ -71,6 +72,12 @@ async fn a_slow_compile_is_refused_with_its_own_code(backend: Backend) {
         "{}",
         refused.text
     );
+    // The abandoned compile still holds the only slot: the next one is told to retry.
+    let busy = admin
+        .upload("other", plugin_bytes("hostile-trap"))
+        .await
+        .expect_error(503, "compile_busy");
+    assert_eq!(busy.headers["retry-after"], "1");
     admin
         .get("/api/plugins/slow")
         .await

@@ -191,6 +191,33 @@ async fn a_compile_past_its_time_limit_is_refused() {
     assert_eq!(error.code(), "compile_timeout");
 }
 
+/// A compile that timed out cannot be stopped, so it keeps its slot until it ends: with
+/// one slot, the next compile waits for it and, past the limit, is refused as busy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_abandoned_compile_keeps_its_slot() {
+    let runtime = test_runtime(RuntimeConfig {
+        compile_timeout_ms: 1,
+        max_concurrent_compiles: 1,
+        ..RuntimeConfig::default()
+    });
+    let first = runtime
+        .load_bytes(plugin_bytes("standard"))
+        .await
+        .err()
+        .unwrap();
+    assert_eq!(first.code(), "compile_timeout", "{first}");
+    let second = runtime
+        .load_bytes(plugin_bytes("hostile-trap"))
+        .await
+        .err()
+        .unwrap();
+    assert!(
+        matches!(second, LoadError::CompileBusy { slots: 1, .. }),
+        "{second}"
+    );
+    assert_eq!(second.code(), "compile_busy");
+}
+
 /// The weight of a plugin in the cache, measured on a runtime of its own.
 async fn compiled_size(crate_name: &str) -> u64 {
     let runtime = test_runtime(RuntimeConfig::default());
