@@ -7,7 +7,9 @@ use std::time::Duration;
 /// What one call cost, reported on success and on failure alike.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct CallReport {
-    /// Fuel the guest burned (roughly one unit per wasm instruction).
+    /// Fuel the guest burned (roughly one unit per wasm instruction): exact when the call
+    /// returns or runs out of fuel; after a timeout, counted to the last fuel checkpoint,
+    /// so at most 10^7 units short, never over.
     pub fuel_used: u64,
     /// Largest linear memory the guest reached, in bytes.
     pub peak_memory_bytes: u64,

@@ -262,3 +262,25 @@ impl Runtime {
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::RuntimeConfig;
+
+    #[test]
+    fn an_old_config_with_an_entry_count_still_loads() {
+        let config: RuntimeConfig = toml::from_str("instance_cache_entries = 256").unwrap();
+        assert_eq!(config.instance_cache_entries, Some(256));
+        assert_eq!(config.instance_cache_bytes, 256 * 1024 * 1024);
+    }
+
+    #[test]
+    fn the_lift_cap_follows_the_result_cap() {
+        assert_eq!(RuntimeConfig::default().hostcall_fuel(), 6 * 1024 * 1024);
+        let small = RuntimeConfig {
+            max_result_bytes: 1000,
+            ..RuntimeConfig::default()
+        };
+        assert_eq!(small.hostcall_fuel(), 6000);
+    }
+}
