@@ -6,8 +6,9 @@
 //! cargo run --release -p quote-host --example huge_output_rss -- 134217728
 //! ```
 //!
-//! The optional argument is `max_result_bytes`; the lift cap is 6 times it, so 128 MiB
-//! lifts the whole 8 MiB result into the host, as the runtime did before it had a cap.
+//! The optional argument is `max_result_bytes`; the lift cap is 6 times it. With
+//! 134217728 the 8 MiB results are lifted whole and accepted (then converted too): an
+//! upper reference, not the old behaviour, which lifted them whole and then refused them.
 
 use quote_host::bundled::plugin_path;
 use quote_host::contract::{LineItem, QuoteRequest};

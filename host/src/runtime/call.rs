@@ -23,7 +23,7 @@ const TABLE_ELEMENTS_LIMIT: usize = 100_000;
 /// returns and refuels, not at the epoch check that stops a timed-out call: without
 /// checkpoints a pure loop stopped by its deadline reported the few thousand units
 /// burned before the loop. With them, the fuel a timeout reports is at most this much
-/// short (about a millisecond of compute); on success and fuel exhaustion it is exact.
+/// short (a few milliseconds of compute); on success and fuel exhaustion it is exact.
 /// Each checkpoint is also a yield to the async runtime (a fiber switch, ~1 µs).
 const FUEL_CHECKPOINT: u64 = 10_000_000;
 /// What wasmtime's error says when a lift runs out of hostcall fuel (its type is private).
