@@ -9,6 +9,7 @@ mod isolation;
 mod keys;
 mod limits;
 mod operations;
+mod plugin_bounds;
 mod plugins;
 mod quotes;
 mod rates;
