@@ -3,17 +3,24 @@
 mod basics;
 mod bootstrap;
 mod bounds;
+mod cbr_nominal;
 mod export;
 mod golden;
 mod isolation;
+mod isolation_matrix;
 mod keys;
 mod limits;
+mod member_refusals;
 mod operations;
+mod pagination;
 mod plugins;
 mod quotes;
 mod rates;
+mod rollback;
 mod sandbox;
 mod shutdown;
+mod shutdown_inflight;
+mod verify_rates;
 
 use quote_tests::{Client, TestServer};
 use std::process::Command;
