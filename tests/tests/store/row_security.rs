@@ -67,7 +67,7 @@ async fn populate(store: &dyn Store, org: Uuid) {
             name: "k".into(),
             role: Role::Admin,
             prefix: "qh_rls".into(),
-            key_hash: format!("{:0>64}", org.simple()),
+            key_hash: format!("{0}{0}", org.simple()),
         })
         .await
         .unwrap();
@@ -75,7 +75,7 @@ async fn populate(store: &dyn Store, org: Uuid) {
         .add_plugin_version(NewPluginVersion {
             organization_id: org,
             name: "p".into(),
-            sha256: format!("{:0>64}", org.simple()),
+            sha256: format!("{0}{0}", org.simple()),
             wasm: vec![0, 97, 115, 109],
             describe: json!({}),
             uploaded_by: Some(key.id),
