@@ -56,7 +56,11 @@ async fn yen_and_dong_are_priced_per_unit_not_per_nominal(backend: Backend) {
     let body = json!({"currency": "RUB", "date": "2023-11-02", "items": [
         {"sku": "J", "quantity": "3", "unit_price": "1234", "currency": "JPY"},
         {"sku": "V", "quantity": "2", "unit_price": "250000", "currency": "VND"}]});
-    let priced = admin.post("/api/quotes/calculate", &body).await.expect(200).body;
+    let priced = admin
+        .post("/api/quotes/calculate", &body)
+        .await
+        .expect(200)
+        .body;
     assert_eq!(rate_of(&priced, "JPY")["rate"], "0.616524");
     assert_eq!(rate_of(&priced, "VND")["rate"], "0.00387231");
     let result = &priced["result"];
@@ -73,7 +77,11 @@ async fn yen_and_dong_are_priced_per_unit_not_per_nominal(backend: Backend) {
     //   1000 RUB -> 1621.99687... -> 1622 JPY; VAT 0 -> total 1622
     let body = json!({"currency": "JPY", "date": "2023-11-02", "variables": {"vat_percent": "0"},
                       "items": [{"sku": "R", "quantity": "1", "unit_price": "1000", "currency": "RUB"}]});
-    let priced = admin.post("/api/quotes/calculate", &body).await.expect(200).body;
+    let priced = admin
+        .post("/api/quotes/calculate", &body)
+        .await
+        .expect(200)
+        .body;
     assert_eq!(rate_of(&priced, "JPY")["rate"], "0.616524");
     assert_eq!(priced["result"]["items"][0]["unit_price"], "1622");
     assert_eq!(priced["result"]["total"], "1622");

@@ -128,7 +128,11 @@ async fn a_member_key_is_refused_on_admin_routes(backend: Backend) {
         .post("/api/exchange-rates/refresh", &json!({}))
         .await
         .expect_error(403, "forbidden");
-    assert_eq!(cbr.hits(), 0, "the refused refresh reached the central bank");
+    assert_eq!(
+        cbr.hits(),
+        0,
+        "the refused refresh reached the central bank"
+    );
 
     // What members may do still works for them.
     member.get("/api/plugins").await.expect(200);

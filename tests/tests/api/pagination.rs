@@ -76,7 +76,10 @@ async fn walk_while_inserting(admin: &Client, first: &str) -> Vec<Value> {
     let mut path = first.to_string();
     for page_number in 0.. {
         admin
-            .post("/api/quotes", &rub_quote(&format!("during page {page_number}")))
+            .post(
+                "/api/quotes",
+                &rub_quote(&format!("during page {page_number}")),
+            )
             .await
             .expect(201);
         let page = admin.get(&path).await.expect(200);
@@ -94,7 +97,10 @@ async fn walk_while_inserting(admin: &Client, first: &str) -> Vec<Value> {
 async fn pages_stay_in_order_without_gaps_or_repeats_during_inserts(backend: Backend) {
     let server = TestServer::start(backend).await;
     let admin = server.admin();
-    let tied = admin.post("/api/quotes", &rub_quote("tied")).await.expect(201);
+    let tied = admin
+        .post("/api/quotes", &rub_quote("tied"))
+        .await
+        .expect(201);
     copy_with_same_timestamp(&server, tied.body["id"].as_str().unwrap()).await;
     for n in 0..SPREAD {
         admin

@@ -22,7 +22,10 @@ async fn calculate(client: &Client, body: &Value) -> Value {
 
 async fn activate(admin: &Client, version: i32) {
     let activated = admin
-        .post("/api/plugins/standard/activate", &json!({"version": version}))
+        .post(
+            "/api/plugins/standard/activate",
+            &json!({"version": version}),
+        )
         .await
         .expect(200);
     assert_eq!(activated.body["version"], version);
@@ -34,7 +37,10 @@ async fn the_next_calculation_after_a_rollback_uses_the_older_version(backend: B
     let first = calculate(&admin, &two_tens()).await;
     assert_eq!(first["plugin"]["version"], 1);
     assert_eq!(
-        (first["result"]["tax"].as_str(), first["result"]["total"].as_str()),
+        (
+            first["result"]["tax"].as_str(),
+            first["result"]["total"].as_str()
+        ),
         (Some("4.00"), Some("24.00"))
     );
 
@@ -46,7 +52,10 @@ async fn the_next_calculation_after_a_rollback_uses_the_older_version(backend: B
     let newer = calculate(&admin, &two_tens()).await;
     assert_eq!(newer["plugin"]["version"], 2);
     assert_ne!(newer["plugin"]["sha256"], first["plugin"]["sha256"]);
-    assert_ne!(newer["result"]["total"], "24.00", "the versions price differently");
+    assert_ne!(
+        newer["result"]["total"], "24.00",
+        "the versions price differently"
+    );
     let mut stored = two_tens();
     stored["title"] = json!("priced by version 2");
     let quote = admin.post("/api/quotes", &stored).await.expect(201).body;
@@ -75,7 +84,10 @@ async fn the_next_calculation_after_a_rollback_uses_the_older_version(backend: B
 
     // And forward again.
     activate(&admin, 2).await;
-    assert_eq!(calculate(&admin, &two_tens()).await["result"], newer["result"]);
+    assert_eq!(
+        calculate(&admin, &two_tens()).await["result"],
+        newer["result"]
+    );
 }
 
 on_both_databases!(the_next_calculation_after_a_rollback_uses_the_older_version);

@@ -11,8 +11,11 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// Quick calculations before the slow one: their entries wait in the activity queue.
-const QUEUED: i64 = 5;
+/// Quick calculations before the slow one.
+const QUICK: i64 = 5;
+/// Activity entries waiting in the queue at the signal: the upload, the activation and
+/// the quick calculations.
+const QUEUED: i64 = 2 + QUICK;
 
 /// The server process; killed if the test fails before it stops on its own.
 struct Server {
@@ -116,17 +119,26 @@ impl Server {
             .unwrap();
         assert_eq!(upload.status(), StatusCode::CREATED);
         let activate = json!({"version": 1});
-        self.json(reqwest::Method::POST, "/api/plugins/slow/activate", Some(activate))
-            .await;
+        self.json(
+            reqwest::Method::POST,
+            "/api/plugins/slow/activate",
+            Some(activate),
+        )
+        .await;
     }
 
     async fn calculate(&self, spin_millions: u64) -> Value {
-        self.json(reqwest::Method::POST, "/api/quotes/calculate", Some(calculation(spin_millions)))
-            .await
+        self.json(
+            reqwest::Method::POST,
+            "/api/quotes/calculate",
+            Some(calculation(spin_millions)),
+        )
+        .await
     }
 
     async fn health(&self) -> Value {
-        self.json(reqwest::Method::GET, "/api/health/detailed", None).await
+        self.json(reqwest::Method::GET, "/api/health/detailed", None)
+            .await
     }
 
     /// Starts a calculation spinning `spin_millions` million iterations and returns once
@@ -147,7 +159,10 @@ impl Server {
         let deadline = Instant::now() + Duration::from_secs(30);
         while self.health().await["calculations_in_flight"] != 1 {
             assert!(!running.is_finished(), "the slow calculation ended early");
-            assert!(Instant::now() < deadline, "the slow calculation never started");
+            assert!(
+                Instant::now() < deadline,
+                "the slow calculation never started"
+            );
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         running
@@ -190,7 +205,7 @@ fn calculation(spin_millions: u64) -> Value {
 
 /// Runs the quick calculations and checks their entries are queued, not yet written.
 async fn queue_activity(server: &Server) {
-    for _ in 0..QUEUED {
+    for _ in 0..QUICK {
         let priced = server.calculate(0).await;
         assert_eq!(priced["result"]["total"], "20");
     }
@@ -219,11 +234,16 @@ async fn sigterm_lets_a_running_calculation_finish(backend: Backend) {
     let running = server.start_slow_calculation(10_000).await;
 
     server.terminate();
+    let signalled = Instant::now();
     assert!(
         !running.is_finished(),
         "the calculation ended before the signal"
     );
     let (status, body) = running.await.unwrap().expect("the calculation is answered");
+    eprintln!(
+        "the running calculation was answered {:?} after SIGTERM",
+        signalled.elapsed()
+    );
     assert_eq!(status, StatusCode::OK, "{body}");
     let priced: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(priced["result"]["total"], "20", "{body}");
@@ -249,7 +269,11 @@ async fn sigterm_with_a_short_grace_exits_promptly_and_keeps_the_queue(backend: 
     server.terminate();
     // A generous safety bound: the grace is 300 ms; the calculation would take minutes.
     let (code, took) = server.exit_within(Duration::from_secs(30)).await;
-    assert_eq!(code, Some(0), "stopping after the grace is still a clean exit");
+    assert_eq!(
+        code,
+        Some(0),
+        "stopping after the grace is still a clean exit"
+    );
     eprintln!("exited {took:?} after SIGTERM with a 300 ms grace");
     let answered = running.await.unwrap();
     assert!(

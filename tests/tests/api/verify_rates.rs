@@ -48,13 +48,14 @@ async fn rewrite_request(server: &TestServer, id: &str, pointer: &[&str], value:
             let pool = sqlx::SqlitePool::connect(&server.database.url)
                 .await
                 .unwrap();
-            let done = sqlx::query("UPDATE quotes SET request = json_set(request, ?, ?) WHERE id = ?")
-                .bind(format!("${path}"))
-                .bind(value)
-                .bind(id.as_bytes().to_vec())
-                .execute(&pool)
-                .await
-                .unwrap();
+            let done =
+                sqlx::query("UPDATE quotes SET request = json_set(request, ?, ?) WHERE id = ?")
+                    .bind(format!("${path}"))
+                    .bind(value)
+                    .bind(id.as_bytes().to_vec())
+                    .execute(&pool)
+                    .await
+                    .unwrap();
             assert_eq!(done.rows_affected(), 1);
             pool.close().await;
         }
@@ -104,17 +105,30 @@ async fn verify_replays_the_stored_rates(backend: Backend) {
     server.seed_rates(&yesterday, &[("USD", "RUB", "90")]).await;
 
     // 3 × 10 × 90 = 2700.00
-    let first = admin.post("/api/quotes", &usd_quote("a")).await.expect(201).body;
-    let second = admin.post("/api/quotes", &usd_quote("b")).await.expect(201).body;
+    let first = admin
+        .post("/api/quotes", &usd_quote("a"))
+        .await
+        .expect(201)
+        .body;
+    let second = admin
+        .post("/api/quotes", &usd_quote("b"))
+        .await
+        .expect(201)
+        .body;
     for quote in [&first, &second] {
         assert_eq!(quote["total"], "2700.00", "{quote}");
         assert_eq!(quote["request"]["rates"][0]["rate"], "90");
     }
-    let (first_id, second_id) = (first["id"].as_str().unwrap(), second["id"].as_str().unwrap());
+    let (first_id, second_id) = (
+        first["id"].as_str().unwrap(),
+        second["id"].as_str().unwrap(),
+    );
 
     // New rates dated the quotes' own day; new calculations use them (3 × 10 × 100).
     let quote_date = first["request"]["date"].as_str().unwrap();
-    server.seed_rates(quote_date, &[("USD", "RUB", "100")]).await;
+    server
+        .seed_rates(quote_date, &[("USD", "RUB", "100")])
+        .await;
     wait_for_total(&admin, "3000.00").await;
 
     for id in [first_id, second_id] {
@@ -138,8 +152,14 @@ async fn verify_replays_the_stored_rates(backend: Backend) {
     let tampered = verify(&admin, first_id).await;
     assert_eq!(tampered["identical"], false, "{tampered}");
     let total = difference(&tampered, "/total");
-    assert_eq!((&total["stored"], &total["recomputed"]), (&json!("3000.00"), &json!("4000.00")));
-    assert_eq!(difference(&tampered, "/items/0/total")["recomputed"], "4000.00");
+    assert_eq!(
+        (&total["stored"], &total["recomputed"]),
+        (&json!("3000.00"), &json!("4000.00"))
+    );
+    assert_eq!(
+        difference(&tampered, "/items/0/total")["recomputed"],
+        "4000.00"
+    );
 
     // A stored rate changed: 3 × 10 × 91 = 2730.00 against the stored 2700.00. Only
     // the stored rate can have produced it: no rate of 91 exists anywhere else.
@@ -147,7 +167,10 @@ async fn verify_replays_the_stored_rates(backend: Backend) {
     let tampered = verify(&admin, second_id).await;
     assert_eq!(tampered["identical"], false, "{tampered}");
     let total = difference(&tampered, "/total");
-    assert_eq!((&total["stored"], &total["recomputed"]), (&json!("2700.00"), &json!("2730.00")));
+    assert_eq!(
+        (&total["stored"], &total["recomputed"]),
+        (&json!("2700.00"), &json!("2730.00"))
+    );
 }
 
 on_both_databases!(verify_replays_the_stored_rates);

@@ -121,13 +121,12 @@ async fn tenant_tables(owner: &PgPool) -> BTreeSet<String> {
 
 /// RLS is enabled on `table` and a policy for the tenant role exists.
 async fn assert_protected(owner: &PgPool, table: &str) {
-    let enabled: bool = sqlx::query_scalar(
-        "SELECT relrowsecurity FROM pg_class WHERE oid = to_regclass($1)",
-    )
-    .bind(table)
-    .fetch_one(owner)
-    .await
-    .unwrap();
+    let enabled: bool =
+        sqlx::query_scalar("SELECT relrowsecurity FROM pg_class WHERE oid = to_regclass($1)")
+            .bind(table)
+            .fetch_one(owner)
+            .await
+            .unwrap();
     assert!(enabled, "{table}: row-level security is not enabled");
     let policies: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM pg_policies WHERE schemaname = current_schema() \
@@ -196,13 +195,18 @@ async fn reads_only_own_rows(owner: &PgPool, table: &str, a: Uuid, b: Uuid, rows
 
     let mut tx = as_tenant(owner, None).await;
     let all = count_in(&mut tx, format!("SELECT count(*) FROM \"{table}\""), None).await;
-    assert_eq!(all, 0, "{table}: without a tenant setting nothing is visible");
+    assert_eq!(
+        all, 0,
+        "{table}: without a tenant setting nothing is visible"
+    );
     tx.rollback().await.unwrap();
 }
 
 async fn cannot_touch_other_rows(owner: &PgPool, table: &str, a: Uuid, b: Uuid) {
     let mut tx = as_tenant(owner, Some(a)).await;
-    let sql = format!("UPDATE \"{table}\" SET organization_id = organization_id WHERE organization_id = $1");
+    let sql = format!(
+        "UPDATE \"{table}\" SET organization_id = organization_id WHERE organization_id = $1"
+    );
     let updated = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(b)
         .execute(&mut *tx)
