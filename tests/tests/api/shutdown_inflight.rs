@@ -229,9 +229,9 @@ async fn sigterm_lets_a_running_calculation_finish(backend: Backend) {
     let organization = server.organization().await;
     server.install_slow_plugin().await;
     queue_activity(&server).await;
-    // 10,000 million iterations: a few seconds (slow-ok's README: about 0.4 ms per
+    // 2,500 million iterations: about a second (slow-ok's README: about 0.4 ms per
     // million), far longer than it takes to send the signal.
-    let running = server.start_slow_calculation(10_000).await;
+    let running = server.start_slow_calculation(2_500).await;
 
     server.terminate();
     let signalled = Instant::now();
