@@ -13,6 +13,7 @@ mod limits;
 mod member_refusals;
 mod operations;
 mod pagination;
+mod plugin_bounds;
 mod plugins;
 mod quotes;
 mod rates;
