@@ -54,8 +54,8 @@ pub use self::traits::{
     ActivityStore, ExchangeRateStore, JobStore, PluginStore, QuoteStore, Store, TenantStore,
 };
 pub use self::types::{
-    ActivityEntry, ActivityFilter, ApiKey, Backend, JobOutcome, JobRun, NewActivity, NewApiKey,
-    NewPluginVersion, NewRate, Organization, Plugin, PluginBinary, PluginDetail, PluginVersion,
+    ActivityEntry, ActivityFilter, ApiKey, Backend, JobOutcome, JobRun, KeyRevocation, NewActivity,
+    NewApiKey, NewPluginVersion, NewRate, Organization, Plugin, PluginBinary, PluginDetail, PluginVersion,
     PoolState, Role, StoredRate,
 };
 
