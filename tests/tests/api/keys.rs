@@ -139,9 +139,13 @@ async fn admin_keys_revoking_each_other_leave_one(backend: Backend) {
     for round in 0..MUTUAL_REVOKE_ROUNDS {
         let (other, other_id) = new_key(&server, &survivor, "admin").await;
         other.get("/api/me").await.expect(200);
+        let (revoke_other, revoke_survivor) = (
+            format!("/api/api-keys/{other_id}"),
+            format!("/api/api-keys/{survivor_id}"),
+        );
         let (by_survivor, by_other) = tokio::join!(
-            survivor.delete(&format!("/api/api-keys/{other_id}")),
-            other.delete(&format!("/api/api-keys/{survivor_id}")),
+            survivor.delete(&revoke_other),
+            other.delete(&revoke_survivor),
         );
         let statuses = (by_survivor.status.as_u16(), by_other.status.as_u16());
         let (loser, winner) = match statuses {
