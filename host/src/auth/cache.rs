@@ -101,9 +101,15 @@ mod tests {
         gate.release();
 
         let raced = lookup.await.unwrap().unwrap();
-        assert!(raced.is_some(), "the lookup read the key before the revocation");
+        assert!(
+            raced.is_some(),
+            "the lookup read the key before the revocation"
+        );
         let after = cache.verify(store.as_ref(), "qh_secret").await.unwrap();
-        assert!(after.is_none(), "a revoked key must be refused once forget returned");
+        assert!(
+            after.is_none(),
+            "a revoked key must be refused once forget returned"
+        );
     }
 
     #[tokio::test]

@@ -2,9 +2,7 @@
 //! lookup between reading the key and answering, and counts what it is asked.
 
 use super::hash_key;
-use crate::store::{
-    ApiKey, KeyRevocation, NewApiKey, Organization, Result, Role, TenantStore,
-};
+use crate::store::{ApiKey, KeyRevocation, NewApiKey, Organization, Result, Role, TenantStore};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -100,7 +98,12 @@ impl TestKeys {
 
     /// The key ids of the last-used writes so far, in order.
     pub fn touched(&self) -> Vec<Uuid> {
-        self.touches.lock().unwrap().iter().map(|(id, _)| *id).collect()
+        self.touches
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(id, _)| *id)
+            .collect()
     }
 
     /// Waits (up to 5 s) until `count` last-used writes happened.

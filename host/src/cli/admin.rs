@@ -3,8 +3,8 @@
 use crate::app::connect_store;
 use crate::auth::generate_key;
 use crate::bootstrap::{STANDARD_PLUGIN_NAME, install_standard_plugin, standard_plugin};
-use crate::runtime::{Runtime, RuntimeConfig};
 use crate::config::Config;
+use crate::runtime::{Runtime, RuntimeConfig};
 use crate::store::Role;
 use anyhow::Context;
 use clap::{Args, Subcommand, ValueEnum};

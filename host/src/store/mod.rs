@@ -55,8 +55,8 @@ pub use self::traits::{
 };
 pub use self::types::{
     ActivityEntry, ActivityFilter, ApiKey, Backend, JobOutcome, JobRun, KeyRevocation, NewActivity,
-    NewApiKey, NewPluginVersion, NewRate, Organization, Plugin, PluginBinary, PluginDetail, PluginVersion,
-    PoolState, Role, StoredRate,
+    NewApiKey, NewPluginVersion, NewRate, Organization, Plugin, PluginBinary, PluginDetail,
+    PluginVersion, PoolState, Role, StoredRate,
 };
 
 /// Opens the store named by `url` and returns it as a trait object.

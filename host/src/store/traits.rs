@@ -19,9 +19,8 @@ use super::quote::{
 };
 use super::types::{
     ActivityEntry, ActivityFilter, ApiKey, Backend, JobOutcome, JobRun, KeyRevocation, NewActivity,
-    NewApiKey,
-    NewPluginVersion, NewRate, Organization, Plugin, PluginBinary, PluginDetail, PluginVersion,
-    PoolState, StoredRate,
+    NewApiKey, NewPluginVersion, NewRate, Organization, Plugin, PluginBinary, PluginDetail,
+    PluginVersion, PoolState, StoredRate,
 };
 
 /// The whole store: every concern, plus the lifecycle of the connection pool. One

@@ -13,10 +13,7 @@ async fn a_new_organization_starts_with_the_standard_plugin(backend: Backend) {
     assert_eq!(standard.body["versions"][0]["describe"]["name"], "standard");
     let body = json!({"currency": "RUB", "variables": {"markup_percent": "10"},
         "items": [{"sku": "A-1", "quantity": "2", "unit_price": "100.00", "currency": "RUB"}]});
-    let priced = acme
-        .post("/api/quotes/calculate", &body)
-        .await
-        .expect(200);
+    let priced = acme.post("/api/quotes/calculate", &body).await.expect(200);
     assert_eq!(priced.body["plugin"]["name"], "standard", "{}", priced.text);
 
     let bare = super::organization_from_cli(&server, "bare", &["--no-plugin"]);

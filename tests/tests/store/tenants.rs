@@ -4,8 +4,7 @@ use std::time::Duration;
 
 use crate::store::{
     self, ActivityFilter, Backend, KeyRevocation, NewActivity, NewApiKey, NewPluginVersion,
-    PostgresStore,
-    QuoteFilter, QuoteUpdate, Role, StatsWindow, StatusChange, Store, StoreError,
+    PostgresStore, QuoteFilter, QuoteUpdate, Role, StatsWindow, StatusChange, Store, StoreError,
 };
 use chrono::Utc;
 use serde_json::json;
