@@ -32,6 +32,8 @@ pub struct ApiKeyView {
     #[schema(example = "qh_1a2b3c4d")]
     pub prefix: String,
     pub created_at: DateTime<Utc>,
+    /// When the key last authenticated a request, to within the server's
+    /// `auth.last_used_interval_s` (60 s by default); null if never.
     pub last_used_at: Option<DateTime<Utc>>,
 }
 
