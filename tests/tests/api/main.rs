@@ -10,6 +10,7 @@ mod keys;
 mod limits;
 mod operations;
 mod organizations;
+mod plugin_bounds;
 mod plugins;
 mod quotes;
 mod rates;
