@@ -4,6 +4,7 @@ use crate::activity::{ActivityLog, ActivityWriter, WriterConfig};
 use crate::auth::AuthCache;
 use crate::config::Config;
 use crate::dashboard::DashboardCache;
+use crate::documents::Documents;
 use crate::fx::book::RateBook;
 use crate::fx::cbr::{CbrConfig, CbrSource};
 use crate::jobs::{ExchangeRateJob, Schedule};
@@ -42,6 +43,8 @@ pub struct App {
     pub activity: ActivityLog,
     /// Dashboard figures per organization.
     pub dashboard: DashboardCache,
+    /// Renders quote documents (PDF, XLSX), a few at a time.
+    pub documents: Documents,
     /// The daily exchange-rate fetch (also run by `POST /api/exchange-rates/refresh`).
     pub exchange_rate_job: Arc<ExchangeRateJob>,
     /// When it runs.
@@ -114,6 +117,7 @@ impl App {
             config.dashboard.cache_entries,
             Duration::from_secs(config.dashboard.cache_ttl_s),
         );
+        let documents = Documents::new(config.documents.clone());
         let runtime = Arc::new(runtime);
         let pricer = Pricer::new(store.clone(), runtime.clone(), exchange_rates, calculations);
         let app = Self {
@@ -124,6 +128,7 @@ impl App {
             pricer,
             activity,
             dashboard,
+            documents,
             exchange_rate_job,
             exchange_rate_schedule,
             started_at: Instant::now(),

@@ -13,6 +13,7 @@ pub mod cli;
 pub mod config;
 pub mod contract;
 pub mod dashboard;
+pub mod documents;
 pub mod fx;
 pub mod http;
 pub mod jobs;

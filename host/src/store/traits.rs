@@ -18,7 +18,7 @@ use super::quote::{
     NewQuote, Pricing, Quote, QuoteFilter, QuoteRevision, QuoteStats, QuoteUpdate, StatsWindow,
 };
 use super::types::{
-    ActivityEntry, ActivityFilter, ApiKey, Backend, JobOutcome, JobRun, NewActivity, NewApiKey,
+    ActivityEntry, ActivityFilter, ApiKey, Backend, Branding, JobOutcome, JobRun, NewActivity, NewApiKey,
     NewPluginVersion, NewRate, Organization, Plugin, PluginBinary, PluginDetail, PluginVersion,
     PoolState, StoredRate,
 };
@@ -27,7 +27,13 @@ use super::types::{
 /// implementation per backend, shared as `Arc<dyn Store>`.
 #[async_trait]
 pub trait Store:
-    TenantStore + PluginStore + QuoteStore + ExchangeRateStore + ActivityStore + JobStore
+    TenantStore
+    + PluginStore
+    + QuoteStore
+    + ExchangeRateStore
+    + ActivityStore
+    + JobStore
+    + BrandingStore
 {
     /// Which backend this is (logs, health output).
     fn backend(&self) -> Backend;
@@ -81,6 +87,21 @@ pub trait TenantStore: Send + Sync {
     /// Records a successful authentication; writes only if the stored value
     /// is absent or older than a minute, so it is cheap per request.
     async fn touch_api_key_last_used(&self, id: Uuid, at: DateTime<Utc>) -> Result<()>;
+}
+
+/// The branding of an organization's quote documents (tenant-scoped).
+#[async_trait]
+pub trait BrandingStore: Send + Sync {
+    /// `org`'s branding; `None` until an admin first sets it.
+    async fn branding(&self, org: Uuid) -> Result<Option<Branding>>;
+
+    /// Replaces `org`'s branding as a whole (`None` clears a part) and returns it.
+    async fn set_branding(
+        &self,
+        org: Uuid,
+        footer_text: Option<&str>,
+        logo_png: Option<&[u8]>,
+    ) -> Result<Branding>;
 }
 
 /// Pricing plugins and their versions.

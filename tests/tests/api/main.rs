@@ -3,6 +3,7 @@
 mod basics;
 mod bootstrap;
 mod bounds;
+mod documents;
 mod export;
 mod golden;
 mod isolation;
