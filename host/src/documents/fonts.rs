@@ -65,7 +65,7 @@ impl Typeface {
         buffer.push_str(&text);
         buffer.guess_segment_properties();
         let output = rustybuzz::shape(&self.face, &[], buffer);
-        let per_em = f32::from(self.face.units_per_em());
+        let per_em = self.face.units_per_em() as f32;
         let infos = output.glyph_infos();
         let positions = output.glyph_positions();
         let mut glyphs = Vec::with_capacity(infos.len());

@@ -100,7 +100,7 @@ impl Documents {
             .map_err(|_| DocumentError::Busy)?
             .map_err(|_| DocumentError::Busy)?;
         let limits = self.limits.clone();
-        let rendered = tokio::task::spawn_blocking(move || {
+        tokio::task::spawn_blocking(move || {
             let _slot = slot;
             let started = Instant::now();
             let document = QuoteDocument::build(&quote, &organization, branding, &limits)?;
@@ -116,8 +116,7 @@ impl Documents {
             Ok::<_, DocumentError>(bytes)
         })
         .await
-        .map_err(|error| DocumentError::Render(error.to_string()))?;
-        rendered
+        .map_err(|error| DocumentError::Render(error.to_string()))?
     }
 }
 

@@ -181,7 +181,7 @@ pub fn render(document: &QuoteDocument) -> Result<Vec<u8>, String> {
     let mut layout = Layout {
         pages: vec![Vec::new()],
         y: MARGIN,
-        bottom: footer_top - 12.0,
+        bottom: footer_top - 10.0,
     };
     header(&mut layout, document, logo.as_ref());
     layout.table_header();
