@@ -149,7 +149,10 @@ mod tests {
         let shaped = fonts().regular.shape("Подшипники для ACME");
         assert_eq!(shaped.glyphs.len(), "Подшипники для ACME".chars().count());
         assert!(
-            shaped.glyphs.iter().all(|glyph| glyph.glyph_id().to_u32() != 0),
+            shaped
+                .glyphs
+                .iter()
+                .all(|glyph| glyph.glyph_id().to_u32() != 0),
             "no .notdef glyph"
         );
     }

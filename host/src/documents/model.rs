@@ -123,8 +123,9 @@ impl QuoteDocument {
                 breakdown,
             });
         }
-        let (footer_text, logo_png) =
-            branding.map_or((None, None), |branding| (branding.footer_text, branding.logo_png));
+        let (footer_text, logo_png) = branding.map_or((None, None), |branding| {
+            (branding.footer_text, branding.logo_png)
+        });
         Ok(Self {
             organization: organization.to_owned(),
             number: quote.number.clone(),

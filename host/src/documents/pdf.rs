@@ -113,7 +113,15 @@ impl Layout {
     }
 
     /// Text at `x` (its left edge, or its right edge when `right`).
-    fn text(&mut self, x: f32, baseline: f32, size: f32, typeface: &'static Typeface, shaped: Shaped, right: bool) {
+    fn text(
+        &mut self,
+        x: f32,
+        baseline: f32,
+        size: f32,
+        typeface: &'static Typeface,
+        shaped: Shaped,
+        right: bool,
+    ) {
         let x = match right {
             true => x - shaped.width(size),
             false => x,
@@ -144,8 +152,19 @@ impl Layout {
         let bold = &fonts().bold;
         let baseline = self.y + ROW_BASELINE;
         for column in &COLUMNS {
-            let x = if column.right { column.x + column.width } else { column.x };
-            self.text(x, baseline, BODY_SIZE, bold, bold.shape(column.label), column.right);
+            let x = if column.right {
+                column.x + column.width
+            } else {
+                column.x
+            };
+            self.text(
+                x,
+                baseline,
+                BODY_SIZE,
+                bold,
+                bold.shape(column.label),
+                column.right,
+            );
         }
         self.mark(Mark::Rule {
             y: self.y + ROW_HEIGHT,
@@ -159,7 +178,11 @@ impl Layout {
         let baseline = self.y + ROW_BASELINE;
         for (column, cell) in COLUMNS.iter().zip(cells) {
             let shaped = typeface.shape_within(&cell, BODY_SIZE, column.width - CELL_GAP);
-            let x = if column.right { column.x + column.width } else { column.x };
+            let x = if column.right {
+                column.x + column.width
+            } else {
+                column.x
+            };
             self.text(x, baseline, BODY_SIZE, typeface, shaped, column.right);
         }
         self.y += ROW_HEIGHT;
@@ -177,7 +200,8 @@ pub fn render(document: &QuoteDocument) -> Result<Vec<u8>, String> {
         Some(text) => regular.wrap(text, FOOTER_SIZE, CONTENT_WIDTH - PAGE_NUMBER_WIDTH),
         None => Vec::new(),
     };
-    let footer_top = FOOTER_BASELINE - FOOTER_SIZE - footer.len().saturating_sub(1) as f32 * FOOTER_LEADING;
+    let footer_top =
+        FOOTER_BASELINE - FOOTER_SIZE - footer.len().saturating_sub(1) as f32 * FOOTER_LEADING;
     let mut layout = Layout {
         pages: vec![Vec::new()],
         y: MARGIN,
@@ -260,7 +284,14 @@ fn totals(layout: &mut Layout, document: &QuoteDocument) {
         let label = typeface.shape_within(label, BODY_SIZE, label_width);
         layout.text(label_right, baseline, BODY_SIZE, typeface, label, true);
         let amount = typeface.shape_within(&grouped(amount), BODY_SIZE, total.width - CELL_GAP);
-        layout.text(total.x + total.width, baseline, BODY_SIZE, typeface, amount, true);
+        layout.text(
+            total.x + total.width,
+            baseline,
+            BODY_SIZE,
+            typeface,
+            amount,
+            true,
+        );
         layout.y += ROW_HEIGHT;
     }
 }
@@ -273,12 +304,26 @@ fn warnings(layout: &mut Layout, warnings: &[String]) {
     let (regular, bold) = (&fonts().regular, &fonts().bold);
     layout.y += 10.0;
     layout.room(2.0 * ROW_HEIGHT, false);
-    layout.text(MARGIN, layout.y + ROW_BASELINE, BODY_SIZE, bold, bold.shape("Warnings"), false);
+    layout.text(
+        MARGIN,
+        layout.y + ROW_BASELINE,
+        BODY_SIZE,
+        bold,
+        bold.shape("Warnings"),
+        false,
+    );
     layout.y += ROW_HEIGHT;
     for warning in warnings {
         for shaped in regular.wrap(warning, BODY_SIZE, CONTENT_WIDTH) {
             layout.room(12.0, false);
-            layout.text(MARGIN, layout.y + BODY_SIZE, BODY_SIZE, regular, shaped, false);
+            layout.text(
+                MARGIN,
+                layout.y + BODY_SIZE,
+                BODY_SIZE,
+                regular,
+                shaped,
+                false,
+            );
             layout.y += 12.0;
         }
     }
@@ -317,11 +362,19 @@ fn paint(
         }
         let number = regular.shape(&format!("Page {} of {count}", index + 1));
         let x = PAGE_WIDTH - MARGIN - number.width(FOOTER_SIZE);
-        draw_text(&mut surface, x, FOOTER_BASELINE, FOOTER_SIZE, regular, &number);
+        draw_text(
+            &mut surface,
+            x,
+            FOOTER_BASELINE,
+            FOOTER_SIZE,
+            regular,
+            &number,
+        );
         surface.finish();
         page.finish();
     }
-    pdf.finish().map_err(|error| format!("writing the PDF: {error:?}"))
+    pdf.finish()
+        .map_err(|error| format!("writing the PDF: {error:?}"))
 }
 
 fn draw(surface: &mut Surface<'_>, mark: Mark, logo: Option<&Image>) {
@@ -364,7 +417,14 @@ fn draw(surface: &mut Surface<'_>, mark: Mark, logo: Option<&Image>) {
     }
 }
 
-fn draw_text(surface: &mut Surface<'_>, x: f32, baseline: f32, size: f32, typeface: &Typeface, shaped: &Shaped) {
+fn draw_text(
+    surface: &mut Surface<'_>,
+    x: f32,
+    baseline: f32,
+    size: f32,
+    typeface: &Typeface,
+    shaped: &Shaped,
+) {
     surface.draw_glyphs(
         Point::from_xy(x, baseline),
         &shaped.glyphs,

@@ -165,7 +165,12 @@ fn breakdown_sheet(sheet: &mut Worksheet, document: &QuoteDocument) -> Result<()
 }
 
 /// A value a plugin gave as text: a number cell when it is a decimal, text otherwise.
-fn write_field(sheet: &mut Worksheet, row: RowNum, col: ColNum, value: &str) -> Result<(), XlsxError> {
+fn write_field(
+    sheet: &mut Worksheet,
+    row: RowNum,
+    col: ColNum,
+    value: &str,
+) -> Result<(), XlsxError> {
     match Decimal::from_str(value) {
         Ok(amount) => sheet.write_number(row, col, number(&amount)),
         Err(_) => sheet.write_string(row, col, value),

@@ -65,10 +65,15 @@ async fn get_quote_document(
         .render(quote, organization.name.clone(), branding, format)
         .await
         .map_err(document_error)?;
-    let metadata = serde_json::json!({"number": number, "format": format.extension(), "bytes": bytes.len()});
-    state
-        .activity
-        .caller_did(&caller, "quote.document", "quote", Some(id.to_string()), metadata);
+    let metadata =
+        serde_json::json!({"number": number, "format": format.extension(), "bytes": bytes.len()});
+    state.activity.caller_did(
+        &caller,
+        "quote.document",
+        "quote",
+        Some(id.to_string()),
+        metadata,
+    );
     let disposition = format!("attachment; filename=\"{number}.{}\"", format.extension());
     let mut response = bytes.into_response();
     let response_headers = response.headers_mut();
@@ -154,16 +159,31 @@ mod tests {
 
     #[test]
     fn the_query_wins_then_accept_decides_then_pdf() {
-        assert_eq!(chosen_format(Some("xlsx"), Some("application/pdf")).unwrap(), Format::Xlsx);
+        assert_eq!(
+            chosen_format(Some("xlsx"), Some("application/pdf")).unwrap(),
+            Format::Xlsx
+        );
         assert_eq!(chosen_format(None, None).unwrap(), Format::Pdf);
         assert_eq!(chosen_format(None, Some("*/*")).unwrap(), Format::Pdf);
         assert_eq!(chosen_format(None, Some(XLSX)).unwrap(), Format::Xlsx);
         let prefers_xlsx = format!("application/pdf;q=0.5, {XLSX}");
-        assert_eq!(chosen_format(None, Some(&prefers_xlsx)).unwrap(), Format::Xlsx);
+        assert_eq!(
+            chosen_format(None, Some(&prefers_xlsx)).unwrap(),
+            Format::Xlsx
+        );
         let refuses_pdf = format!("application/pdf;q=0, {XLSX};q=0.1");
-        assert_eq!(chosen_format(None, Some(&refuses_pdf)).unwrap(), Format::Xlsx);
-        assert_eq!(chosen_format(Some("csv"), None).unwrap_err().code, "invalid_format");
+        assert_eq!(
+            chosen_format(None, Some(&refuses_pdf)).unwrap(),
+            Format::Xlsx
+        );
+        assert_eq!(
+            chosen_format(Some("csv"), None).unwrap_err().code,
+            "invalid_format"
+        );
         let refused = chosen_format(None, Some("text/html")).unwrap_err();
-        assert_eq!((refused.status.as_u16(), refused.code), (406, "not_acceptable"));
+        assert_eq!(
+            (refused.status.as_u16(), refused.code),
+            (406, "not_acceptable")
+        );
     }
 }

@@ -4,7 +4,8 @@
 use super::error::Result;
 use super::quote::{Quote, QuoteRevision};
 use super::types::{
-    ActivityEntry, ApiKey, Branding, JobRun, Organization, Plugin, PluginBinary, PluginVersion, StoredRate,
+    ActivityEntry, ApiKey, Branding, JobRun, Organization, Plugin, PluginBinary, PluginVersion,
+    StoredRate,
 };
 use super::values::Columns;
 

@@ -69,8 +69,7 @@ const JOB_COLS: &str = "id, job, started_at, finished_at, outcome, detail, items
 
 // ----- branding of quote documents --------------------------------------------
 
-pub(crate) const BRANDING: &str =
-    "SELECT footer_text, logo_png, updated_at FROM organization_branding WHERE organization_id = $1";
+pub(crate) const BRANDING: &str = "SELECT footer_text, logo_png, updated_at FROM organization_branding WHERE organization_id = $1";
 pub(crate) const SET_BRANDING: &str =
     "INSERT INTO organization_branding (organization_id, footer_text, logo_png, updated_at)
      VALUES ($1, $2, $3, $4)

@@ -117,8 +117,14 @@ async fn long_quote(server: &TestServer, lines: usize) -> Value {
                    "quantity": "2", "unit_price": format!("{n}.50"), "currency": "RUB"})
         })
         .collect();
-    let body = json!({"title": "Long quote", "currency": "RUB", "date": "2026-11-29", "items": items});
-    server.admin().post("/api/quotes", &body).await.expect(201).body
+    let body =
+        json!({"title": "Long quote", "currency": "RUB", "date": "2026-11-29", "items": items});
+    server
+        .admin()
+        .post("/api/quotes", &body)
+        .await
+        .expect(201)
+        .body
 }
 
 fn number(text: &Value) -> f64 {
@@ -145,7 +151,10 @@ async fn the_xlsx_holds_the_quote_in_numeric_cells(backend: Backend) {
     );
     // The Accept header chooses the same document.
     let negotiated = download(&admin, &format!("/api/quotes/{id}/document"), Some(XLSX)).await;
-    assert_eq!((negotiated.status, negotiated.content_type.as_str()), (200, XLSX));
+    assert_eq!(
+        (negotiated.status, negotiated.content_type.as_str()),
+        (200, XLSX)
+    );
 
     let mut workbook: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(xlsx.bytes)).unwrap();
     assert_eq!(workbook.sheet_names(), ["Quote", "Breakdown"]);
@@ -174,17 +183,37 @@ async fn the_xlsx_holds_the_quote_in_numeric_cells(backend: Backend) {
     let items = quote["request"]["items"].as_array().unwrap();
     let priced = quote["result"]["items"].as_array().unwrap();
     for (row, (item, line)) in (8..).zip(items.iter().zip(priced)) {
-        assert_eq!(cell(&sheet, row, 0), &Data::String(item["sku"].as_str().unwrap().into()));
-        assert_eq!(cell(&sheet, row, 1), &Data::String(item["name"].as_str().unwrap().into()));
-        assert_eq!(cell(&sheet, row, 2), &Data::Float(number(&item["quantity"])));
-        assert_eq!(cell(&sheet, row, 3), &Data::Float(number(&line["unit_price"])));
+        assert_eq!(
+            cell(&sheet, row, 0),
+            &Data::String(item["sku"].as_str().unwrap().into())
+        );
+        assert_eq!(
+            cell(&sheet, row, 1),
+            &Data::String(item["name"].as_str().unwrap().into())
+        );
+        assert_eq!(
+            cell(&sheet, row, 2),
+            &Data::Float(number(&item["quantity"]))
+        );
+        assert_eq!(
+            cell(&sheet, row, 3),
+            &Data::Float(number(&line["unit_price"]))
+        );
         assert_eq!(cell(&sheet, row, 4), &Data::Float(number(&line["total"])));
     }
     let totals_row = 8 + items.len() as u32 + 1;
-    let totals = [("Subtotal", "subtotal"), ("Tax", "tax"), ("Total, RUB", "total")];
+    let totals = [
+        ("Subtotal", "subtotal"),
+        ("Tax", "tax"),
+        ("Total, RUB", "total"),
+    ];
     for (row, (label, field)) in (totals_row..).zip(totals) {
         assert_eq!(cell(&sheet, row, 3), &Data::String(label.into()));
-        assert_eq!(cell(&sheet, row, 4), &Data::Float(number(&quote[field])), "{field}");
+        assert_eq!(
+            cell(&sheet, row, 4),
+            &Data::Float(number(&quote[field])),
+            "{field}"
+        );
     }
 
     let breakdown = workbook.worksheet_range("Breakdown").unwrap();
@@ -194,10 +223,17 @@ async fn the_xlsx_holds_the_quote_in_numeric_cells(backend: Backend) {
         assert_eq!(cell(&breakdown, 0, col), &Data::String(field.to_string()));
     }
     for (row, line) in (1..).zip(priced) {
-        assert_eq!(cell(&breakdown, row, 1), &Data::String(items[row as usize - 1]["sku"].as_str().unwrap().into()));
+        assert_eq!(
+            cell(&breakdown, row, 1),
+            &Data::String(items[row as usize - 1]["sku"].as_str().unwrap().into())
+        );
         for (col, field) in (2..).zip(&fields) {
             let expected = number(&line["breakdown"][field.as_str()]);
-            assert_eq!(cell(&breakdown, row, col), &Data::Float(expected), "{field}");
+            assert_eq!(
+                cell(&breakdown, row, col),
+                &Data::Float(expected),
+                "{field}"
+            );
         }
     }
 }
@@ -212,9 +248,15 @@ async fn the_pdf_holds_the_number_lines_totals_and_branding(backend: Backend) {
 
     // No format and no Accept: a PDF.
     let pdf = download(&admin, &format!("/api/quotes/{id}/document"), None).await;
-    assert_eq!((pdf.status, pdf.content_type.as_str()), (200, "application/pdf"));
+    assert_eq!(
+        (pdf.status, pdf.content_type.as_str()),
+        (200, "application/pdf")
+    );
     let number_text = quote["number"].as_str().unwrap();
-    assert_eq!(pdf.disposition, format!("attachment; filename=\"{number_text}.pdf\""));
+    assert_eq!(
+        pdf.disposition,
+        format!("attachment; filename=\"{number_text}.pdf\"")
+    );
     let (document, pages) = pdf_pages(&pdf.bytes);
     assert_eq!(pages.len(), 1);
     let text = &pages[0];
@@ -227,7 +269,12 @@ async fn the_pdf_holds_the_number_lines_totals_and_branding(backend: Backend) {
         FOOTER.to_string(),
         "Page 1 of 1".to_string(),
     ];
-    for (item, line) in quote["request"]["items"].as_array().unwrap().iter().zip(quote["result"]["items"].as_array().unwrap()) {
+    for (item, line) in quote["request"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(quote["result"]["items"].as_array().unwrap())
+    {
         expected.push(item["sku"].as_str().unwrap().into());
         expected.push(item["name"].as_str().unwrap().into());
         expected.push(grouped(line["unit_price"].as_str().unwrap()));
@@ -237,13 +284,18 @@ async fn the_pdf_holds_the_number_lines_totals_and_branding(backend: Backend) {
         expected.push(grouped(quote[field].as_str().unwrap()));
     }
     for needle in &expected {
-        assert!(text.contains(needle.as_str()), "the PDF text lacks {needle:?}:\n{text}");
+        assert!(
+            text.contains(needle.as_str()),
+            "the PDF text lacks {needle:?}:\n{text}"
+        );
     }
     let images = document
         .objects
         .values()
         .filter_map(|object| object.as_stream().ok())
-        .filter(|stream| stream.dict.get(b"Subtype").and_then(|s| s.as_name()).ok() == Some(b"Image".as_slice()))
+        .filter(|stream| {
+            stream.dict.get(b"Subtype").and_then(|s| s.as_name()).ok() == Some(b"Image".as_slice())
+        })
         .count();
     assert!(images >= 1, "the logo is embedded as an image");
     let fonts = document
@@ -256,7 +308,12 @@ async fn the_pdf_holds_the_number_lines_totals_and_branding(backend: Backend) {
 
     // Without branding, neither footer nor image.
     put_branding(&admin, &json!({})).await.expect(200);
-    let plain = download(&admin, &format!("/api/quotes/{id}/document?format=pdf"), None).await;
+    let plain = download(
+        &admin,
+        &format!("/api/quotes/{id}/document?format=pdf"),
+        None,
+    )
+    .await;
     let (_, pages) = pdf_pages(&plain.bytes);
     assert!(!pages[0].contains(FOOTER));
 }
@@ -270,7 +327,12 @@ async fn a_thousand_lines_paginate_with_headers_and_page_numbers(backend: Backen
     let server = TestServer::start(backend).await;
     let quote = long_quote(&server, 1000).await;
     let id = quote["id"].as_str().unwrap();
-    let pdf = download(&server.admin(), &format!("/api/quotes/{id}/document?format=pdf"), None).await;
+    let pdf = download(
+        &server.admin(),
+        &format!("/api/quotes/{id}/document?format=pdf"),
+        None,
+    )
+    .await;
     assert_eq!(pdf.status, 200);
     let (_, pages) = pdf_pages(&pdf.bytes);
     // 47 + 18 * 53 = 1001 rows of room: 19 pages of lines, the last with 52 of its 53
@@ -282,16 +344,32 @@ async fn a_thousand_lines_paginate_with_headers_and_page_numbers(backend: Backen
     for (index, text) in pages.iter().enumerate() {
         let page_number = format!("Page {} of {}", index + 1, pages.len());
         assert!(text.contains(&page_number), "page {}: {text}", index + 1);
-        let capacity = if index == 0 { FIRST_PAGE_LINES } else { PAGE_LINES };
+        let capacity = if index == 0 {
+            FIRST_PAGE_LINES
+        } else {
+            PAGE_LINES
+        };
         if index < line_pages {
             for label in ["SKU", "Name", "Quantity", "Unit price", "Total"] {
-                assert!(text.contains(label), "page {} repeats the table header", index + 1);
+                assert!(
+                    text.contains(label),
+                    "page {} repeats the table header",
+                    index + 1
+                );
             }
             let last = (next_line + capacity - 1).min(1000);
             for n in [next_line, last] {
-                assert!(text.contains(&format!("S-{n:04}")), "page {} shows line {n}", index + 1);
+                assert!(
+                    text.contains(&format!("S-{n:04}")),
+                    "page {} shows line {n}",
+                    index + 1
+                );
             }
-            assert!(!text.contains(&format!("S-{:04}", last + 1)), "line {} is on the next page", last + 1);
+            assert!(
+                !text.contains(&format!("S-{:04}", last + 1)),
+                "line {} is on the next page",
+                last + 1
+            );
             next_line = last + 1;
         }
     }
@@ -322,7 +400,11 @@ async fn documents_are_refused_with_a_code(backend: Backend) {
         .await
         .expect_error(400, "invalid_query");
     admin
-        .send(admin.request(reqwest::Method::GET, &path).header("accept", "text/html"))
+        .send(
+            admin
+                .request(reqwest::Method::GET, &path)
+                .header("accept", "text/html"),
+        )
         .await
         .expect_error(406, "not_acceptable");
     server
@@ -356,7 +438,10 @@ async fn branding_is_bounded_and_stored(backend: Backend) {
     let server = TestServer::start(backend).await;
     let admin = server.admin();
     let empty = admin.get("/api/organization/branding").await.expect(200);
-    assert_eq!(empty.body, json!({"footer_text": null, "logo": null, "updated_at": null}));
+    assert_eq!(
+        empty.body,
+        json!({"footer_text": null, "logo": null, "updated_at": null})
+    );
     admin
         .get("/api/organization/branding/logo")
         .await
@@ -364,21 +449,32 @@ async fn branding_is_bounded_and_stored(backend: Backend) {
 
     // The footer: 500 characters (Cyrillic counts as one each), not 501.
     let at_limit = "Я".repeat(500);
-    put_branding(&admin, &json!({"footer_text": at_limit})).await.expect(200);
+    put_branding(&admin, &json!({"footer_text": at_limit}))
+        .await
+        .expect(200);
     put_branding(&admin, &json!({"footer_text": "Я".repeat(501)}))
         .await
         .expect_error(400, "footer_too_long");
 
     // Pixels: 2048 a side, not 2049.
     let square = png_of(2048, 1);
-    let stored = put_branding(&admin, &json!({"logo_png_base64": base64_of(&square), "footer_text": "ACME"}))
-        .await
-        .expect(200);
-    assert_eq!(stored.body["logo"], json!({"bytes": square.len(), "width": 2048, "height": 1}));
+    let stored = put_branding(
+        &admin,
+        &json!({"logo_png_base64": base64_of(&square), "footer_text": "ACME"}),
+    )
+    .await
+    .expect(200);
+    assert_eq!(
+        stored.body["logo"],
+        json!({"bytes": square.len(), "width": 2048, "height": 1})
+    );
     assert_eq!(stored.body["footer_text"], "ACME");
-    put_branding(&admin, &json!({"logo_png_base64": base64_of(&png_of(1, 2049))}))
-        .await
-        .expect_error(400, "logo_too_many_pixels");
+    put_branding(
+        &admin,
+        &json!({"logo_png_base64": base64_of(&png_of(1, 2049))}),
+    )
+    .await
+    .expect_error(400, "logo_too_many_pixels");
     // Bytes: the default limit is 256 KiB.
     let big = png_of(300, 300);
     assert!(big.len() > 256 * 1024, "{}", big.len());
@@ -389,27 +485,43 @@ async fn branding_is_bounded_and_stored(backend: Backend) {
     put_branding(&admin, &json!({"logo_png_base64": "not base64!"}))
         .await
         .expect_error(400, "invalid_logo");
-    put_branding(&admin, &json!({"logo_png_base64": base64_of(b"GIF89a not a png")}))
-        .await
-        .expect_error(400, "invalid_logo");
+    put_branding(
+        &admin,
+        &json!({"logo_png_base64": base64_of(b"GIF89a not a png")}),
+    )
+    .await
+    .expect_error(400, "invalid_logo");
 
     // What was stored last is what every host reads back.
     let read = admin.get("/api/organization/branding").await.expect(200);
     assert_eq!(read.body["footer_text"], "ACME");
     let logo = download(&admin, "/api/organization/branding/logo", None).await;
-    assert_eq!((logo.status, logo.content_type.as_str()), (200, "image/png"));
+    assert_eq!(
+        (logo.status, logo.content_type.as_str()),
+        (200, "image/png")
+    );
     assert_eq!(logo.bytes, square);
     // Another organization has its own (none).
     let other = other_organization(&server, "globex");
-    assert_eq!(other.get("/api/organization/branding").await.expect(200).body["logo"], Value::Null);
+    assert_eq!(
+        other
+            .get("/api/organization/branding")
+            .await
+            .expect(200)
+            .body["logo"],
+        Value::Null
+    );
 }
 
 async fn the_logo_byte_limit_is_exact(backend: Backend) {
     let logo = png_of(64, 64);
     let size = logo.len();
-    let server = TestServer::start_with(backend, |config| config.documents.max_logo_bytes = size).await;
+    let server =
+        TestServer::start_with(backend, |config| config.documents.max_logo_bytes = size).await;
     let admin = server.admin();
-    put_branding(&admin, &json!({"logo_png_base64": base64_of(&logo)})).await.expect(200);
+    put_branding(&admin, &json!({"logo_png_base64": base64_of(&logo)}))
+        .await
+        .expect(200);
     let mut one_more = logo.clone();
     one_more.push(0);
     put_branding(&admin, &json!({"logo_png_base64": base64_of(&one_more)}))
@@ -428,9 +540,17 @@ async fn lines_and_breakdown_columns_are_bounded(backend: Backend) {
     let two = long_quote(&server, 2).await;
     let three = long_quote(&server, 3).await;
     for format in ["pdf", "xlsx"] {
-        let path = |quote: &Value| format!("/api/quotes/{}/document?format={format}", quote["id"].as_str().unwrap());
+        let path = |quote: &Value| {
+            format!(
+                "/api/quotes/{}/document?format={format}",
+                quote["id"].as_str().unwrap()
+            )
+        };
         assert_eq!(download(&admin, &path(&two), None).await.status, 200);
-        admin.get(&path(&three)).await.expect_error(422, "too_many_lines");
+        admin
+            .get(&path(&three))
+            .await
+            .expect_error(422, "too_many_lines");
     }
     let (config, data_dir, database) = server.stop().await;
     let mut config = config;
@@ -456,8 +576,15 @@ async fn busy_render_slots_answer_503(backend: Backend) {
     for _round in 0..5 {
         let replies = futures::future::join_all((0..6).map(|_| admin.get(&path))).await;
         let busy: Vec<_> = replies.iter().filter(|reply| reply.status == 503).collect();
-        assert!(replies.iter().all(|reply| reply.status == 200 || reply.status == 503));
-        assert!(replies.iter().any(|reply| reply.status == 200), "one render had the slot");
+        assert!(
+            replies
+                .iter()
+                .all(|reply| reply.status == 200 || reply.status == 503)
+        );
+        assert!(
+            replies.iter().any(|reply| reply.status == 200),
+            "one render had the slot"
+        );
         if let Some(reply) = busy.first() {
             assert_eq!(reply.code(), "document_capacity");
             assert_eq!(reply.headers["retry-after"], "1");
