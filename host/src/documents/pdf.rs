@@ -3,23 +3,17 @@
 //! header repeats on every page; subtotal, tax and total; the plugin's warnings; and
 //! on every page the organization's footer text and "Page n of N".
 //!
-//! Layout first (every page as a list of marks, so the page count is known), then
-//! painting with krilla.
+//! Layout here (every page as a list of marks, so the page count is known), then
+//! painting ([`super::paint`]).
 
 use super::fonts::{Shaped, Typeface, fonts};
 use super::model::{QuoteDocument, grouped};
-use krilla::Document;
-use krilla::color::luma;
-use krilla::geom::{PathBuilder, Point, Size, Transform};
+use super::paint::{Mark, paint};
 use krilla::image::Image;
-use krilla::metadata::Metadata;
-use krilla::page::PageSettings;
-use krilla::paint::{Fill, Stroke};
-use krilla::surface::Surface;
 
-const PAGE_WIDTH: f32 = 595.28;
-const PAGE_HEIGHT: f32 = 841.89;
-const MARGIN: f32 = 40.0;
+pub(super) const PAGE_WIDTH: f32 = 595.28;
+pub(super) const PAGE_HEIGHT: f32 = 841.89;
+pub(super) const MARGIN: f32 = 40.0;
 const CONTENT_WIDTH: f32 = PAGE_WIDTH - 2.0 * MARGIN;
 /// Size of table text.
 const BODY_SIZE: f32 = 9.0;
@@ -27,10 +21,10 @@ const BODY_SIZE: f32 = 9.0;
 const ROW_HEIGHT: f32 = 14.0;
 /// Baseline of a row's text below the row's top.
 const ROW_BASELINE: f32 = 10.0;
-const FOOTER_SIZE: f32 = 8.0;
-const FOOTER_LEADING: f32 = 10.0;
+pub(super) const FOOTER_SIZE: f32 = 8.0;
+pub(super) const FOOTER_LEADING: f32 = 10.0;
 /// Baseline of the page number and of the footer's last line.
-const FOOTER_BASELINE: f32 = PAGE_HEIGHT - 24.0;
+pub(super) const FOOTER_BASELINE: f32 = PAGE_HEIGHT - 24.0;
 /// Room kept for the page number on the footer's lines.
 const PAGE_NUMBER_WIDTH: f32 = 90.0;
 const LOGO_MAX_WIDTH: f32 = 160.0;
@@ -78,25 +72,6 @@ const COLUMNS: [Column; 5] = [
         right: true,
     },
 ];
-
-/// Something drawn on a page.
-enum Mark {
-    Text {
-        x: f32,
-        baseline: f32,
-        size: f32,
-        typeface: &'static Typeface,
-        shaped: Shaped,
-    },
-    /// A thin horizontal line across the content width.
-    Rule { y: f32 },
-    Logo {
-        x: f32,
-        y: f32,
-        width: f32,
-        height: f32,
-    },
-}
 
 /// Pages being filled from top to bottom.
 struct Layout {
@@ -327,110 +302,4 @@ fn warnings(layout: &mut Layout, warnings: &[String]) {
             layout.y += 12.0;
         }
     }
-}
-
-/// Draws the laid-out pages, each with the footer and its page number.
-fn paint(
-    pages: Vec<Vec<Mark>>,
-    footer: &[Shaped],
-    logo: Option<Image>,
-    document: &QuoteDocument,
-) -> Result<Vec<u8>, String> {
-    let regular = &fonts().regular;
-    let mut pdf = Document::new();
-    let title = match &document.title {
-        Some(title) => format!("Quote {}: {title}", document.number),
-        None => format!("Quote {}", document.number),
-    };
-    pdf.set_metadata(
-        Metadata::new()
-            .title(title)
-            .creator(format!("quote-host {}", env!("CARGO_PKG_VERSION"))),
-    );
-    let count = pages.len();
-    let size = Size::from_wh(PAGE_WIDTH, PAGE_HEIGHT).expect("A4 is a size");
-    for (index, marks) in pages.into_iter().enumerate() {
-        let mut page = pdf.start_page_with(PageSettings::new(size));
-        let mut surface = page.surface();
-        surface.set_fill(Some(Fill::default()));
-        for mark in marks {
-            draw(&mut surface, mark, logo.as_ref());
-        }
-        for (line, shaped) in footer.iter().enumerate() {
-            let baseline = FOOTER_BASELINE - (footer.len() - 1 - line) as f32 * FOOTER_LEADING;
-            draw_text(&mut surface, MARGIN, baseline, FOOTER_SIZE, regular, shaped);
-        }
-        let number = regular.shape(&format!("Page {} of {count}", index + 1));
-        let x = PAGE_WIDTH - MARGIN - number.width(FOOTER_SIZE);
-        draw_text(
-            &mut surface,
-            x,
-            FOOTER_BASELINE,
-            FOOTER_SIZE,
-            regular,
-            &number,
-        );
-        surface.finish();
-        page.finish();
-    }
-    pdf.finish()
-        .map_err(|error| format!("writing the PDF: {error:?}"))
-}
-
-fn draw(surface: &mut Surface<'_>, mark: Mark, logo: Option<&Image>) {
-    match mark {
-        Mark::Text {
-            x,
-            baseline,
-            size,
-            typeface,
-            shaped,
-        } => draw_text(surface, x, baseline, size, typeface, &shaped),
-        Mark::Rule { y } => {
-            let mut path = PathBuilder::new();
-            path.move_to(MARGIN, y);
-            path.line_to(PAGE_WIDTH - MARGIN, y);
-            let Some(path) = path.finish() else { return };
-            surface.set_fill(None);
-            surface.set_stroke(Some(Stroke {
-                paint: luma::Color::new(140).into(),
-                width: 0.5,
-                ..Stroke::default()
-            }));
-            surface.draw_path(&path);
-            surface.set_stroke(None);
-            surface.set_fill(Some(Fill::default()));
-        }
-        Mark::Logo {
-            x,
-            y,
-            width,
-            height,
-        } => {
-            let (Some(logo), Some(size)) = (logo, Size::from_wh(width, height)) else {
-                return;
-            };
-            surface.push_transform(&Transform::from_translate(x, y));
-            surface.draw_image(logo.clone(), size);
-            surface.pop();
-        }
-    }
-}
-
-fn draw_text(
-    surface: &mut Surface<'_>,
-    x: f32,
-    baseline: f32,
-    size: f32,
-    typeface: &Typeface,
-    shaped: &Shaped,
-) {
-    surface.draw_glyphs(
-        Point::from_xy(x, baseline),
-        &shaped.glyphs,
-        typeface.font.clone(),
-        &shaped.text,
-        size,
-        false,
-    );
 }

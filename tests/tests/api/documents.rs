@@ -620,3 +620,54 @@ on_both_databases!(
     busy_render_slots_answer_503,
     documents_count_in_the_export_rate_class,
 );
+
+/// This process's resident memory now and at its peak since the last reset, in bytes
+/// (the server runs in it).
+fn resident_bytes() -> (u64, u64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let field = |name: &str| -> u64 {
+        let line = status.lines().find(|line| line.starts_with(name)).unwrap();
+        line.split_whitespace()
+            .nth(1)
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+            * 1024
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+/// Not a check: what a 5,000-line document costs, printed (README, Performance).
+/// `cargo test -p quote-tests --test api measure_a_5000_line_document -- --ignored --nocapture`
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore]
+async fn measure_a_5000_line_document() {
+    let server = TestServer::start_with(Backend::Sqlite, |config| {
+        config.runtime.max_result_bytes = 4 * 1024 * 1024;
+    })
+    .await;
+    let quote = long_quote(&server, 5000).await;
+    let admin = server.admin();
+    for format in ["pdf", "xlsx"] {
+        let path = format!(
+            "/api/quotes/{}/document?format={format}",
+            quote["id"].as_str().unwrap()
+        );
+        download(&admin, &path, None).await;
+        // Linux: writing 5 to clear_refs resets the peak (VmHWM) to the current RSS.
+        std::fs::write("/proc/self/clear_refs", "5").unwrap();
+        let (before, _) = resident_bytes();
+        let started = std::time::Instant::now();
+        let document = download(&admin, &path, None).await;
+        let elapsed = started.elapsed();
+        let (_, peak) = resident_bytes();
+        assert_eq!(document.status, 200);
+        eprintln!(
+            "5,000-line {format}: {:.0} ms over HTTP, {} KB, peak RSS {} MB over {} MB before",
+            elapsed.as_secs_f64() * 1000.0,
+            document.bytes.len() / 1000,
+            peak.saturating_sub(before) / 1_000_000,
+            before / 1_000_000
+        );
+    }
+}
