@@ -192,7 +192,7 @@ pub fn grouped(amount: &Decimal) -> String {
     };
     let mut out = String::from(sign);
     for (index, digit) in whole.chars().enumerate() {
-        if index > 0 && (whole.len() - index) % 3 == 0 {
+        if index > 0 && (whole.len() - index).is_multiple_of(3) {
             out.push(' ');
         }
         out.push(digit);

@@ -52,7 +52,7 @@ fn grouped(amount: &str) -> String {
     let digits: Vec<char> = whole.chars().collect();
     let mut out = String::new();
     for (index, digit) in digits.iter().enumerate() {
-        if index > 0 && (digits.len() - index) % 3 == 0 {
+        if index > 0 && (digits.len() - index).is_multiple_of(3) {
             out.push(' ');
         }
         out.push(*digit);
@@ -131,7 +131,7 @@ fn number(text: &Value) -> f64 {
     text.as_str().unwrap().parse().unwrap()
 }
 
-fn cell<'a>(sheet: &'a calamine::Range<Data>, row: u32, col: u32) -> &'a Data {
+fn cell(sheet: &calamine::Range<Data>, row: u32, col: u32) -> &Data {
     sheet.get_value((row, col)).unwrap_or(&Data::Empty)
 }
 
