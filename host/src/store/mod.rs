@@ -56,7 +56,7 @@ pub use self::traits::{
     TenantStore,
 };
 pub use self::types::{
-    ActivityEntry, ActivityFilter, ApiKey, Backend, Branding, JobOutcome, JobRun, NewActivity,
+    ActivityEntry, ActivityFilter, ApiKey, Backend, Branding, JobOutcome, JobRun, KeyRevocation, NewActivity,
     NewApiKey, NewPluginVersion, NewRate, Organization, Plugin, PluginBinary, PluginDetail,
     PluginVersion, PoolState, Role, StoredRate,
 };
