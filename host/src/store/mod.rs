@@ -56,9 +56,9 @@ pub use self::traits::{
     TenantStore,
 };
 pub use self::types::{
-    ActivityEntry, ActivityFilter, ApiKey, Backend, Branding, JobOutcome, JobRun, KeyRevocation, NewActivity,
-    NewApiKey, NewPluginVersion, NewRate, Organization, Plugin, PluginBinary, PluginDetail,
-    PluginVersion, PoolState, Role, StoredRate,
+    ActivityEntry, ActivityFilter, ApiKey, Backend, Branding, JobOutcome, JobRun, KeyRevocation,
+    NewActivity, NewApiKey, NewPluginVersion, NewRate, Organization, Plugin, PluginBinary,
+    PluginDetail, PluginVersion, PoolState, Role, StoredRate,
 };
 
 /// Opens the store named by `url` and returns it as a trait object.

@@ -18,9 +18,9 @@ use super::quote::{
     NewQuote, Pricing, Quote, QuoteFilter, QuoteRevision, QuoteStats, QuoteUpdate, StatsWindow,
 };
 use super::types::{
-    ActivityEntry, ActivityFilter, ApiKey, Backend, Branding, JobOutcome, JobRun, KeyRevocation, NewActivity,
-    NewApiKey, NewPluginVersion, NewRate, Organization, Plugin, PluginBinary, PluginDetail,
-    PluginVersion, PoolState, StoredRate,
+    ActivityEntry, ActivityFilter, ApiKey, Backend, Branding, JobOutcome, JobRun, KeyRevocation,
+    NewActivity, NewApiKey, NewPluginVersion, NewRate, Organization, Plugin, PluginBinary,
+    PluginDetail, PluginVersion, PoolState, StoredRate,
 };
 
 /// The whole store: every concern, plus the lifecycle of the connection pool. One
