@@ -662,6 +662,11 @@ async fn measure_a_5000_line_document() {
         let elapsed = started.elapsed();
         let (_, peak) = resident_bytes();
         assert_eq!(document.status, 200);
+        // To look at them: QUOTE_TEST_DOCUMENT_DIR=/tmp/docs.
+        if let Ok(folder) = std::env::var("QUOTE_TEST_DOCUMENT_DIR") {
+            let file = std::path::Path::new(&folder).join(format!("5000-lines.{format}"));
+            std::fs::write(file, &document.bytes).unwrap();
+        }
         eprintln!(
             "5,000-line {format}: {:.0} ms over HTTP, {} KB, peak RSS {} MB over {} MB before",
             elapsed.as_secs_f64() * 1000.0,
