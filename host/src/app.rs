@@ -5,6 +5,7 @@ use crate::auth::{AuthCache, KeyUsage, KeyUsageWriter, UsageLimits};
 use crate::config::Config;
 use crate::dashboard::DashboardCache;
 use crate::export_gate::ExportGate;
+use crate::documents::Documents;
 use crate::fx::book::RateBook;
 use crate::fx::cbr::{CbrConfig, CbrSource};
 use crate::jobs::{ExchangeRateJob, Schedule};
@@ -49,6 +50,8 @@ pub struct App {
     pub dashboard: DashboardCache,
     /// Exports running per organization, capped.
     pub exports: ExportGate,
+    /// Renders quote documents (PDF, XLSX), a few at a time.
+    pub documents: Documents,
     /// The daily exchange-rate fetch (also run by `POST /api/exchange-rates/refresh`).
     pub exchange_rate_job: Arc<ExchangeRateJob>,
     /// When it runs.
@@ -132,6 +135,7 @@ impl App {
             Duration::from_secs(config.dashboard.cache_ttl_s),
         );
         let exports = ExportGate::new(config.http.max_exports_per_org as usize);
+        let documents = Documents::new(config.documents.clone());
         let runtime = Arc::new(runtime);
         let amounts = AmountLimits {
             max_quantity: Decimal::from(limits.max_quantity),
@@ -155,6 +159,7 @@ impl App {
             activity,
             dashboard,
             exports,
+            documents,
             exchange_rate_job,
             exchange_rate_schedule,
             started_at: Instant::now(),

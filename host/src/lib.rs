@@ -14,6 +14,7 @@ pub mod config;
 pub mod contract;
 pub mod dashboard;
 pub mod export_gate;
+pub mod documents;
 pub mod fx;
 pub mod http;
 pub mod jobs;

@@ -67,6 +67,16 @@ const ACTIVITY_COLS: &str =
     "id, organization_id, api_key_id, action, entity_type, entity_id, metadata, created_at";
 const JOB_COLS: &str = "id, job, started_at, finished_at, outcome, detail, items";
 
+// ----- branding of quote documents --------------------------------------------
+
+pub(crate) const BRANDING: &str = "SELECT footer_text, logo_png, updated_at FROM organization_branding WHERE organization_id = $1";
+pub(crate) const SET_BRANDING: &str =
+    "INSERT INTO organization_branding (organization_id, footer_text, logo_png, updated_at)
+     VALUES ($1, $2, $3, $4)
+     ON CONFLICT (organization_id) DO UPDATE
+     SET footer_text = excluded.footer_text, logo_png = excluded.logo_png,
+         updated_at = excluded.updated_at";
+
 // ----- tenants and keys ----------------------------------------------------
 
 pub(crate) const INSERT_ORGANIZATION: &str =

@@ -18,16 +18,22 @@ use super::quote::{
     NewQuote, Pricing, Quote, QuoteFilter, QuoteRevision, QuoteStats, QuoteUpdate, StatsWindow,
 };
 use super::types::{
-    ActivityEntry, ActivityFilter, ApiKey, Backend, JobOutcome, JobRun, KeyRevocation, NewActivity,
-    NewApiKey, NewPluginVersion, NewRate, Organization, Plugin, PluginBinary, PluginDetail,
-    PluginVersion, PoolState, StoredRate,
+    ActivityEntry, ActivityFilter, ApiKey, Backend, Branding, JobOutcome, JobRun, KeyRevocation,
+    NewActivity, NewApiKey, NewPluginVersion, NewRate, Organization, Plugin, PluginBinary,
+    PluginDetail, PluginVersion, PoolState, StoredRate,
 };
 
 /// The whole store: every concern, plus the lifecycle of the connection pool. One
 /// implementation per backend, shared as `Arc<dyn Store>`.
 #[async_trait]
 pub trait Store:
-    TenantStore + PluginStore + QuoteStore + ExchangeRateStore + ActivityStore + JobStore
+    TenantStore
+    + PluginStore
+    + QuoteStore
+    + ExchangeRateStore
+    + ActivityStore
+    + JobStore
+    + BrandingStore
 {
     /// Which backend this is (logs, health output).
     fn backend(&self) -> Backend;
@@ -90,6 +96,21 @@ pub trait TenantStore: Send + Sync {
         at: DateTime<Utc>,
         min_gap: Duration,
     ) -> Result<()>;
+}
+
+/// The branding of an organization's quote documents (tenant-scoped).
+#[async_trait]
+pub trait BrandingStore: Send + Sync {
+    /// `org`'s branding; `None` until an admin first sets it.
+    async fn branding(&self, org: Uuid) -> Result<Option<Branding>>;
+
+    /// Replaces `org`'s branding as a whole (`None` clears a part) and returns it.
+    async fn set_branding(
+        &self,
+        org: Uuid,
+        footer_text: Option<&str>,
+        logo_png: Option<&[u8]>,
+    ) -> Result<Branding>;
 }
 
 /// Pricing plugins and their versions.
