@@ -1,17 +1,21 @@
 //! The application state every handler and job shares, and how it is assembled.
 
 use crate::activity::{ActivityLog, ActivityWriter, WriterConfig};
-use crate::auth::AuthCache;
+use crate::auth::{AuthCache, KeyUsage, KeyUsageWriter, UsageLimits};
 use crate::config::Config;
 use crate::dashboard::DashboardCache;
+use crate::documents::Documents;
+use crate::export_gate::ExportGate;
 use crate::fx::book::RateBook;
 use crate::fx::cbr::{CbrConfig, CbrSource};
 use crate::jobs::{ExchangeRateJob, Schedule};
 use crate::quoting::Pricer;
+use crate::quoting::amounts::AmountLimits;
 use crate::quoting::gate::CalculationGate;
 use crate::runtime::Runtime;
 use crate::store::{self, PoolOptionsConfig, Store};
 use anyhow::Context;
+use rust_decimal::Decimal;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -36,12 +40,18 @@ pub struct App {
     pub runtime: Arc<Runtime>,
     /// Recently verified API keys.
     pub auth: AuthCache,
+    /// Notes each key's use for its `last_used_at` (written in the background).
+    pub key_usage: KeyUsage,
     /// Prices quotes: plugins, exchange rates and the caps on calculations at once.
     pub pricer: Pricer,
     /// The queue of activity-log entries (its writer runs in the background).
     pub activity: ActivityLog,
     /// Dashboard figures per organization.
     pub dashboard: DashboardCache,
+    /// Exports running per organization, capped.
+    pub exports: ExportGate,
+    /// Renders quote documents (PDF, XLSX), a few at a time.
+    pub documents: Documents,
     /// The daily exchange-rate fetch (also run by `POST /api/exchange-rates/refresh`).
     pub exchange_rate_job: Arc<ExchangeRateJob>,
     /// When it runs.
@@ -54,6 +64,8 @@ pub struct App {
 pub struct Background {
     /// Writes the activity log's queue to the database.
     pub activity_writer: ActivityWriter,
+    /// Writes the API keys' `last_used_at`.
+    pub key_usage_writer: KeyUsageWriter,
 }
 
 impl App {
@@ -69,6 +81,14 @@ impl App {
         let auth = AuthCache::new(
             config.auth.cache_entries,
             Duration::from_secs(config.auth.cache_ttl_s),
+        );
+        let (key_usage, key_usage_writer) = KeyUsage::new(
+            store.clone(),
+            &UsageLimits {
+                interval: Duration::from_secs(config.auth.last_used_interval_s),
+                tracked_keys: config.auth.cache_entries,
+                queue_capacity: config.auth.last_used_queue,
+            },
         );
         let rates = &config.exchange_rates;
         let exchange_rates = Arc::new(RateBook::new(
@@ -114,21 +134,41 @@ impl App {
             config.dashboard.cache_entries,
             Duration::from_secs(config.dashboard.cache_ttl_s),
         );
+        let exports = ExportGate::new(config.http.max_exports_per_org as usize);
+        let documents = Documents::new(config.documents.clone());
         let runtime = Arc::new(runtime);
-        let pricer = Pricer::new(store.clone(), runtime.clone(), exchange_rates, calculations);
+        let amounts = AmountLimits {
+            max_quantity: Decimal::from(limits.max_quantity),
+            max_unit_price: Decimal::from(limits.max_unit_price),
+            max_amount: Decimal::from(limits.max_amount),
+        };
+        let pricer = Pricer::new(
+            store.clone(),
+            runtime.clone(),
+            exchange_rates,
+            calculations,
+            amounts,
+        );
         let app = Self {
             config,
             store,
             runtime,
             auth,
+            key_usage,
             pricer,
             activity,
             dashboard,
+            exports,
+            documents,
             exchange_rate_job,
             exchange_rate_schedule,
             started_at: Instant::now(),
         };
-        Ok((app, Background { activity_writer }))
+        let background = Background {
+            activity_writer,
+            key_usage_writer,
+        };
+        Ok((app, background))
     }
 }
 

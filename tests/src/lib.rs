@@ -2,6 +2,7 @@
 //! the real server started in-process on `127.0.0.1:0` (or as a child process), an HTTP
 //! client, and the checks that make a skipped service visible.
 
+pub mod bulk;
 pub mod db;
 pub mod environment;
 pub mod fake_cbr;

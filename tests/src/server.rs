@@ -200,6 +200,18 @@ impl std::ops::Deref for Body {
     }
 }
 
+impl serde::Serialize for Body {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        (**self).serialize(serializer)
+    }
+}
+
+impl PartialEq<Value> for Body {
+    fn eq(&self, other: &Value) -> bool {
+        **self == *other
+    }
+}
+
 impl std::fmt::Display for Body {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.json {

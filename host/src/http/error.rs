@@ -78,11 +78,27 @@ impl ApiError {
         )
     }
 
+    pub fn too_many_requests(
+        code: &'static str,
+        message: impl Into<String>,
+        retry_after_s: u64,
+    ) -> Self {
+        Self {
+            retry_after: Some(retry_after_s),
+            ..Self::new(StatusCode::TOO_MANY_REQUESTS, code, message)
+        }
+    }
+
     pub fn unavailable(code: &'static str, message: impl Into<String>, retry_after_s: u64) -> Self {
         Self {
             retry_after: Some(retry_after_s),
             ..Self::new(StatusCode::SERVICE_UNAVAILABLE, code, message)
         }
+    }
+
+    /// Every compile slot stayed busy: 503, retry shortly.
+    pub fn from_compile_busy(error: &LoadError) -> Self {
+        Self::unavailable(error.code(), error.to_string(), BUSY_RETRY_AFTER_S)
     }
 
     /// Logs the cause and answers a generic 500.
@@ -153,6 +169,10 @@ pub fn pricing_error(error: PricingError, caller: &Caller) -> ApiError {
             ApiError::unprocessable("no_active_plugin", message)
         }
         PricingError::Variable(error) => ApiError::unprocessable(error.code, error.message),
+        PricingError::Amount(error) => {
+            let details = json!({"field": error.field(), "max": error.max()});
+            ApiError::unprocessable(error.code(), error.to_string()).with_details(details)
+        }
         PricingError::MissingRate(message) => ApiError::unprocessable("missing_rate", message),
         PricingError::Busy => ApiError::unavailable(
             "calculation_capacity",
@@ -161,6 +181,9 @@ pub fn pricing_error(error: PricingError, caller: &Caller) -> ApiError {
         ),
         PricingError::Load(error @ (LoadError::Fetch(_) | LoadError::Internal(_))) => {
             ApiError::internal(error)
+        }
+        PricingError::Load(error @ LoadError::CompileBusy { .. }) => {
+            ApiError::from_compile_busy(&error)
         }
         PricingError::Load(error) => ApiError::unprocessable(error.code(), error.to_string()),
         PricingError::Call(failure) => {

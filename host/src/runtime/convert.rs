@@ -50,13 +50,31 @@ pub(super) fn request(request: &QuoteRequest) -> wit::QuoteRequest {
     }
 }
 
-pub(super) fn calc_error(error: wit::CalcError) -> CalcError {
+/// The plugin's own error, its message cut to `max_message_bytes`.
+pub(super) fn calc_error(error: wit::CalcError, max_message_bytes: usize) -> CalcError {
+    let cut = |message: String| cut_text(message, max_message_bytes);
     match error {
-        wit::CalcError::InvalidInput(message) => CalcError::InvalidInput(message),
-        wit::CalcError::MissingRate(message) => CalcError::MissingRate(message),
-        wit::CalcError::Unsupported(message) => CalcError::Unsupported(message),
-        wit::CalcError::Internal(message) => CalcError::Internal(message),
+        wit::CalcError::InvalidInput(message) => CalcError::InvalidInput(cut(message)),
+        wit::CalcError::MissingRate(message) => CalcError::MissingRate(cut(message)),
+        wit::CalcError::Unsupported(message) => CalcError::Unsupported(cut(message)),
+        wit::CalcError::Internal(message) => CalcError::Internal(cut(message)),
     }
+}
+
+/// `text` if it fits in `max_bytes`, else its first `max_bytes` (on a character
+/// boundary) and a note of how much was cut.
+fn cut_text(mut text: String, max_bytes: usize) -> String {
+    if text.len() <= max_bytes {
+        return text;
+    }
+    let mut end = max_bytes;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let cut = text.len() - end;
+    text.truncate(end);
+    text.push_str(&format!("… ({cut} more bytes cut)"));
+    text
 }
 
 /// Checks a plugin's result against the request it answered.
@@ -209,21 +227,24 @@ fn breakdown<P: Into<String>>(
     Ok(map)
 }
 
-/// An upper bound of the result's size once stored: its text plus a little per field.
+/// The result's size as the limit counts it: every text as JSON writes it (escapes
+/// included, so a text of control characters counts six times its length, as it is
+/// stored), plus [`FIELD_OVERHEAD`] per field, line and warning. The stored JSON is at
+/// most 36 bytes per line and 89 per result larger than this.
 fn result_size(result: &wit::QuoteResult) -> usize {
     let fields = |fields: &[wit::Field]| {
         fields
             .iter()
-            .map(|field| field.key.len() + field.value.len() + FIELD_OVERHEAD)
+            .map(|field| json_len(&field.key) + json_len(&field.value) + FIELD_OVERHEAD)
             .sum::<usize>()
     };
     let lines = result
         .items
         .iter()
         .map(|line| {
-            line.id.len()
-                + line.unit_price.len()
-                + line.total.len()
+            json_len(&line.id)
+                + json_len(&line.unit_price)
+                + json_len(&line.total)
                 + fields(&line.breakdown)
                 + FIELD_OVERHEAD
         })
@@ -231,15 +252,29 @@ fn result_size(result: &wit::QuoteResult) -> usize {
     let warnings = result
         .warnings
         .iter()
-        .map(|warning| warning.len() + FIELD_OVERHEAD)
+        .map(|warning| json_len(warning) + FIELD_OVERHEAD)
         .sum::<usize>();
-    result.currency.len()
-        + result.subtotal.len()
-        + result.tax.len()
-        + result.total.len()
+    json_len(&result.currency)
+        + json_len(&result.subtotal)
+        + json_len(&result.tax)
+        + json_len(&result.total)
         + fields(&result.breakdown)
         + lines
         + warnings
+}
+
+/// Bytes of `text` inside a JSON string: `"` and `\` take two, a control character
+/// at most six (`\u0001`).
+fn json_len(text: &str) -> usize {
+    let escapes = text
+        .bytes()
+        .map(|byte| match byte {
+            b'"' | b'\\' => 1,
+            0x00..=0x1f => 5,
+            _ => 0,
+        })
+        .sum::<usize>();
+    text.len() + escapes
 }
 
 #[cfg(test)]
@@ -288,6 +323,18 @@ mod tests {
     }
 
     #[test]
+    fn long_plugin_messages_are_cut_on_a_character_boundary() {
+        let short = calc_error(wit::CalcError::Internal("short".into()), 8);
+        assert_eq!(short, CalcError::Internal("short".into()));
+        // 'é' is two bytes: a cut at 5 would split the third one.
+        let long = calc_error(wit::CalcError::InvalidInput("éééééé".into()), 5);
+        assert_eq!(
+            long,
+            CalcError::InvalidInput("éé… (8 more bytes cut)".into())
+        );
+    }
+
+    #[test]
     fn accepts_a_well_formed_result() {
         assert!(quote_result(result(&[("1", "1.00")]), &request(1), 1024).is_ok());
     }
@@ -303,5 +350,19 @@ mod tests {
         assert!(error(&[("2", "1")], 1).contains("has id '2'"));
         let big = "9".repeat(600);
         assert!(error(&[("1", &big), ("2", &big)], 2).contains("over the limit of 1024"));
+    }
+
+    /// Found by the `plugin_result` fuzz target: control characters are stored as six
+    /// bytes each (`\u0001`), so counting them as one let a result past the limit.
+    #[test]
+    fn the_limit_counts_text_as_it_is_stored() {
+        let mut escaped = result(&[("1", "1")]);
+        escaped.warnings = vec!["\u{1}".repeat(200)];
+        let error = quote_result(escaped.clone(), &request(1), 1024).unwrap_err();
+        assert!(error.contains("over the limit of 1024"), "{error}");
+        let stored = serde_json::to_vec(&quote_result(escaped, &request(1), 2048).unwrap())
+            .unwrap()
+            .len();
+        assert!(stored > 1024, "{stored}");
     }
 }

@@ -9,6 +9,17 @@ use quote_tests::{Backend, Client, TestDatabase, on_both_databases};
 
 const QUOTES: i64 = 100_000;
 
+/// Resident memory of this test process (in-process servers run in it), in bytes.
+pub fn rss_bytes() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status
+        .lines()
+        .find(|line| line.starts_with("VmRSS:"))
+        .unwrap();
+    let kib: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+    kib * 1024
+}
+
 /// Copies one quote `QUOTES - 1` times with new ids and numbers, in the database.
 async fn clone_quote(database: &TestDatabase, id: &str) {
     let id = uuid::Uuid::parse_str(id).unwrap();
