@@ -17,6 +17,8 @@ pub enum PluginCommand {
     /// `cargo build --release --target wasm32-wasip2` as it is.
     New {
         /// The plugin's name, as it will be uploaded: lower-case letters, digits, `-`, `_`.
+        /// (A leading `-` reaches the name check, which says why it is refused.)
+        #[arg(allow_hyphen_values = true)]
         name: String,
         /// The folder to create it in; it must not exist or be empty. Default: ./NAME.
         #[arg(long)]

@@ -70,11 +70,8 @@ pub fn price(request: &Request) -> Result<Priced, Error> {
         }
         let rate = exchange_rate(&request.rates, &item.currency, &request.currency)?;
 
-        let unit_price = cents(
-            list_price * rate * (HUNDRED - discount_percent) / HUNDRED
-                * (HUNDRED + markup_percent)
-                / HUNDRED,
-        );
+        let discounted = list_price * rate * (HUNDRED - discount_percent) / HUNDRED;
+        let unit_price = cents(discounted * (HUNDRED + markup_percent) / HUNDRED);
         let total = cents(unit_price * quantity);
         subtotal += total;
         lines.push(Line {
