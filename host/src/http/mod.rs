@@ -4,8 +4,10 @@
 
 mod activity;
 mod api_keys;
+mod branding;
 mod calculate;
 mod dashboard;
+mod documents;
 pub mod error;
 mod exchange_rates;
 mod export;
@@ -18,6 +20,7 @@ mod quote_actions;
 mod quotes;
 mod server;
 pub mod throttle;
+mod write_timeout;
 
 use crate::app::AppState;
 use axum::Router;
@@ -47,6 +50,7 @@ pub const REQUEST_ID: &str = "x-request-id";
         (name = "keys", description = "Who you are and your organization's API keys"),
         (name = "plugins", description = "Your pricing rule sets"),
         (name = "quotes", description = "Price, store, list, export and verify quotes"),
+        (name = "documents", description = "Quote documents (PDF, XLSX) and the branding on them"),
         (name = "exchange-rates", description = "Central Bank of Russia rates used for pricing"),
         (name = "operations", description = "Health, metrics, activity"),
     )
@@ -87,6 +91,7 @@ fn documented_routes(
         .merge(quotes::routes())
         .merge(dashboard::routes())
         .merge(activity::routes())
+        .merge(branding::routes())
         .merge(exchange_rates::routes());
     let calculate = OpenApiRouter::new()
         .merge(calculate::routes())
@@ -104,7 +109,10 @@ fn documented_routes(
         .merge(limited(default, &classes.default))
         .merge(limited(calculate, &classes.calculate))
         .merge(limited(upload, &classes.upload))
-        .merge(limited(export::routes(), &classes.export))
+        .merge(limited(
+            export::routes().merge(documents::routes()),
+            &classes.export,
+        ))
         .split_for_parts()
 }
 

@@ -1,7 +1,8 @@
 //! Pricing a quote: the [`Pricer`] chooses the plugin, checks the variables, assembles
-//! the exchange-rate snapshot, waits for a calculation slot and runs the plugin. Shared
-//! by calculate, create, recalculate and verify.
+//! the exchange-rate snapshot, waits for a calculation slot, runs the plugin and bounds
+//! the amounts in and out. Shared by calculate, create, recalculate and verify.
 
+pub mod amounts;
 pub mod diff;
 pub mod gate;
 mod pricer;

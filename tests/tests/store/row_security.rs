@@ -13,9 +13,10 @@ use uuid::Uuid;
 
 /// The tables the migration protects; the test also finds any table with an
 /// `organization_id` column and insists it is protected too.
-const PROTECTED: [&str; 7] = [
+const PROTECTED: [&str; 8] = [
     "activity_logs",
     "api_keys",
+    "organization_branding",
     "plugin_versions",
     "plugins",
     "quote_counters",
@@ -89,6 +90,10 @@ async fn populate(store: &dyn Store, org: Uuid) {
     let quote = new_quote(store, org, "10.00").await;
     store
         .save_quote_revision(org, quote.id, quote.revision, pricing("RUB", "11.00"))
+        .await
+        .unwrap();
+    store
+        .set_branding(org, Some("footer"), None)
         .await
         .unwrap();
     store
