@@ -92,10 +92,7 @@ async fn populate(store: &dyn Store, org: Uuid) {
         .save_quote_revision(org, quote.id, quote.revision, pricing("RUB", "11.00"))
         .await
         .unwrap();
-    store
-        .set_branding(org, Some("footer"), None)
-        .await
-        .unwrap();
+    store.set_branding(org, Some("footer"), None).await.unwrap();
     store
         .insert_activity_batch(&[NewActivity {
             organization_id: Some(org),
