@@ -208,6 +208,26 @@ pub enum CalcError {
     Internal(String),
 }
 
+/// Longest plugin name.
+pub const MAX_PLUGIN_NAME_LEN: usize = 64;
+
+/// The rule for a plugin's name, shared by upload and `plugin new`: 1 to 64 lower-case
+/// letters, digits, `-` or `_`, starting with a letter or digit. The error is the message.
+pub fn check_plugin_name(name: &str) -> Result<(), String> {
+    let valid = !name.is_empty()
+        && name.len() <= MAX_PLUGIN_NAME_LEN
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+        && name.as_bytes()[0].is_ascii_alphanumeric();
+    match valid {
+        true => Ok(()),
+        false => Err(format!(
+            "plugin name '{name}' is not valid: use 1 to {MAX_PLUGIN_NAME_LEN} lower-case letters, digits, '-' or '_', starting with a letter or digit"
+        )),
+    }
+}
+
 /// Checks that `text` is a value of `kind` as the contract spells it: decimals as
 /// `-?digits[.digits]` (no exponent, no separators), integers as `-?digits`,
 /// booleans as `true`/`false`, dates as `YYYY-MM-DD`.

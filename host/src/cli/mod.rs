@@ -3,6 +3,7 @@
 
 mod admin;
 mod plugin;
+mod scaffold;
 mod serve;
 
 use crate::config::Config;

@@ -1,6 +1,7 @@
-//! `quote-host plugin check|run`: the local harness a tenant's engineer tests with.
-//! Same runtime, same limits, same validation as the server.
+//! `quote-host plugin new|check|run`: the local tools a tenant's engineer starts and
+//! tests a rule set with. Same runtime, same limits, same validation as the server.
 
+use super::scaffold;
 use crate::contract::CalculationInput;
 use crate::runtime::{CallFailure, CallLimits, LoadError, Runtime, RuntimeConfig};
 use clap::{Args, Subcommand};
@@ -11,6 +12,18 @@ use std::time::Duration;
 
 #[derive(Debug, Subcommand)]
 pub enum PluginCommand {
+    /// Create a plugin crate: WIT glue, plain-Rust rules with a worked example, a sample
+    /// request, a unit test and a README. It builds with
+    /// `cargo build --release --target wasm32-wasip2` as it is.
+    New {
+        /// The plugin's name, as it will be uploaded: lower-case letters, digits, `-`, `_`.
+        /// (A leading `-` reaches the name check, which says why it is refused.)
+        #[arg(allow_hyphen_values = true)]
+        name: String,
+        /// The folder to create it in; it must not exist or be empty. Default: ./NAME.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
     /// Validate a component against the contract and print its `describe` as JSON.
     Check {
         /// The plugin component (.wasm).
@@ -40,13 +53,44 @@ pub struct RunArgs {
 
 /// Exit code of a plugin that loaded but failed its call.
 const EXIT_CALL_FAILED: u8 = 2;
-/// Exit code of a file that is not a usable plugin, or unreadable input.
+/// Exit code of a file that is not a usable plugin, unreadable input, or a refused
+/// name or folder for `plugin new`.
 const EXIT_BAD_INPUT: u8 = 3;
 
 pub async fn run(command: PluginCommand) -> ExitCode {
     match command {
+        PluginCommand::New { name, dir } => new_plugin(&name, dir),
         PluginCommand::Check { file } => check(file).await,
         PluginCommand::Run(args) => run_plugin(args).await,
+    }
+}
+
+fn new_plugin(name: &str, dir: Option<PathBuf>) -> ExitCode {
+    let dir = dir.unwrap_or_else(|| PathBuf::from(name));
+    match scaffold::scaffold(name, &dir) {
+        Ok(made) => {
+            println!("Created the plugin crate {name} in {}", made.dir.display());
+            println!("  src/rules.rs         your pricing rules (a worked example to change)");
+            println!("  src/lib.rs           the WIT glue; wit/ is the contract");
+            println!("  sample-request.json  a request for `quote-host plugin run`");
+            println!("Next:");
+            println!("  cd {}", made.dir.display());
+            println!("  cargo test");
+            println!("  cargo build --release --target wasm32-wasip2");
+            println!(
+                "  quote-host plugin run {} --input sample-request.json",
+                made.wasm.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(error @ scaffold::ScaffoldError::Io { .. }) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::from(EXIT_BAD_INPUT)
+        }
     }
 }
 

@@ -109,25 +109,9 @@ pub struct ActivateRequest {
     pub version: i32,
 }
 
-/// Longest plugin name.
-const MAX_NAME_LEN: usize = 64;
-
 fn check_name(name: &str) -> Result<(), ApiError> {
-    let valid = !name.is_empty()
-        && name.len() <= MAX_NAME_LEN
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
-        && name.as_bytes()[0].is_ascii_alphanumeric();
-    match valid {
-        true => Ok(()),
-        false => Err(ApiError::bad_request(
-            "invalid_plugin_name",
-            format!(
-                "plugin name '{name}' is not valid: use 1 to {MAX_NAME_LEN} lower-case letters, digits, '-' or '_', starting with a letter or digit"
-            ),
-        )),
-    }
+    crate::contract::check_plugin_name(name)
+        .map_err(|message| ApiError::bad_request("invalid_plugin_name", message))
 }
 
 fn plugin_not_found(name: &str) -> ApiError {

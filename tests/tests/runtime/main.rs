@@ -8,6 +8,7 @@ mod concurrency;
 mod golden;
 mod hostile;
 mod limits;
+mod scaffold;
 
 use quote_host::bundled::plugin_path;
 use quote_host::contract::{LineItem, QuoteRequest, Rate};
