@@ -109,13 +109,20 @@ impl App {
                 shutdown_deadline: Duration::from_millis(config.http.shutdown_grace_ms),
             },
             store.clone(),
+            config.http.max_echoed_text_bytes,
         );
         let dashboard = DashboardCache::new(
             config.dashboard.cache_entries,
             Duration::from_secs(config.dashboard.cache_ttl_s),
         );
         let runtime = Arc::new(runtime);
-        let pricer = Pricer::new(store.clone(), runtime.clone(), exchange_rates, calculations);
+        let pricer = Pricer::new(
+            store.clone(),
+            runtime.clone(),
+            exchange_rates,
+            calculations,
+            config.input_limits.clone(),
+        );
         let app = Self {
             config,
             store,

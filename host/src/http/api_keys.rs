@@ -1,12 +1,12 @@
 //! API keys of the caller's organization: create (the secret is shown once), list, revoke.
 
 use super::error::{ApiError, ApiResult, ErrorBody};
-use super::extract::{Admin, AppJson};
+use super::extract::{Admin, AppJson, AppPath};
 use crate::app::AppState;
 use crate::auth::generate_key;
 use crate::store::{ApiKey, Role};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -130,7 +130,7 @@ async fn list_api_keys(
 async fn revoke_api_key(
     State(state): State<AppState>,
     Admin(caller): Admin,
-    Path(id): Path<Uuid>,
+    AppPath(id): AppPath<Uuid>,
 ) -> ApiResult<StatusCode> {
     let organization = caller.organization.id;
     let keys = state.store.list_api_keys(organization).await?;

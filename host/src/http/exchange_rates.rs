@@ -2,13 +2,13 @@
 //! an admin-triggered refresh that takes the same lock as the schedule.
 
 use super::error::{ApiError, ApiResult, ErrorBody};
-use super::extract::{Admin, AppQuery, Auth};
+use super::extract::{Admin, AppPath, AppQuery, Auth};
 use crate::app::AppState;
 use crate::fx::book::PIVOT;
 use crate::jobs::{RunOutcome, Trigger};
 use crate::store::{JobOutcome, StoredRate};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::{Decimal, RoundingStrategy};
@@ -121,7 +121,7 @@ async fn list_exchange_rates(
 async fn get_exchange_rate(
     State(state): State<AppState>,
     _caller: Auth,
-    Path((from, to)): Path<(String, String)>,
+    AppPath((from, to)): AppPath<(String, String)>,
     AppQuery(query): AppQuery<DateQuery>,
 ) -> ApiResult<Json<PairRate>> {
     let (from, to) = (check_currency(&from)?, check_currency(&to)?);

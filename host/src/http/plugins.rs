@@ -2,14 +2,14 @@
 //! versions, activation and rollback, deletion.
 
 use super::error::{ApiError, ApiResult, ErrorBody};
-use super::extract::{Admin, AppJson, AppQuery, Auth};
+use super::extract::{Admin, AppJson, AppPath, AppQuery, Auth};
 use crate::app::AppState;
 use crate::contract::{PluginInfo, VariableSpec};
 use crate::runtime::LoadError;
 use crate::store::{NewPluginVersion, Plugin, PluginVersion, StoreError};
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -253,7 +253,7 @@ async fn list_plugins(
 async fn get_plugin(
     State(state): State<AppState>,
     Auth(caller): Auth,
-    Path(name): Path<String>,
+    AppPath(name): AppPath<String>,
 ) -> ApiResult<Json<PluginDetailView>> {
     let detail = state
         .store
@@ -285,7 +285,7 @@ async fn get_plugin(
 async fn activate_plugin(
     State(state): State<AppState>,
     Admin(caller): Admin,
-    Path(name): Path<String>,
+    AppPath(name): AppPath<String>,
     AppJson(request): AppJson<ActivateRequest>,
 ) -> ApiResult<Json<PluginVersionView>> {
     let organization = caller.organization.id;
@@ -329,7 +329,7 @@ fn warm_up(state: &AppState, version: &PluginVersion) {
 async fn delete_plugin_version(
     State(state): State<AppState>,
     Admin(caller): Admin,
-    Path((name, version)): Path<(String, i32)>,
+    AppPath((name, version)): AppPath<(String, i32)>,
 ) -> ApiResult<StatusCode> {
     match state
         .store

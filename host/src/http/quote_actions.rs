@@ -3,7 +3,7 @@
 //! request: is the result still byte for byte the same?).
 
 use super::error::{ApiError, ApiResult, ErrorBody, pricing_error};
-use super::extract::Auth;
+use super::extract::{AppPath, Auth};
 use super::quotes::{QuoteView, find_quote, pricing_record, quote_not_found};
 use crate::app::AppState;
 use crate::contract::{CalculationInput, QuoteRequest};
@@ -11,7 +11,7 @@ use crate::quoting::diff::{Difference, differences};
 use crate::quoting::{PluginRef, PricingError};
 use crate::store::{QuoteStatus, StoreError};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use chrono::Utc;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -47,7 +47,7 @@ pub struct Verification {
 async fn recalculate_quote(
     State(state): State<AppState>,
     Auth(caller): Auth,
-    Path(id): Path<Uuid>,
+    AppPath(id): AppPath<Uuid>,
 ) -> ApiResult<Json<QuoteView>> {
     let organization = caller.organization.id;
     let quote = find_quote(&state, organization, id).await?;
@@ -110,7 +110,7 @@ async fn recalculate_quote(
 async fn verify_quote(
     State(state): State<AppState>,
     Auth(caller): Auth,
-    Path(id): Path<Uuid>,
+    AppPath(id): AppPath<Uuid>,
 ) -> ApiResult<Json<Verification>> {
     let organization = caller.organization.id;
     let quote = find_quote(&state, organization, id).await?;

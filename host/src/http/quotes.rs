@@ -2,7 +2,7 @@
 //! or status, delete.
 
 use super::error::{ApiError, ApiResult, ErrorBody, pricing_error};
-use super::extract::{AppJson, AppQuery, Auth, page_cursor, page_limit};
+use super::extract::{AppJson, AppPath, AppQuery, Auth, page_cursor, page_limit};
 use crate::app::AppState;
 use crate::contract::{CalculationInput, LineItem};
 use crate::quoting::{PluginRef, Priced};
@@ -10,7 +10,7 @@ use crate::store::{
     NewQuote, Pricing, Quote, QuoteFilter, QuoteStatus, QuoteUpdate, StatusChange, StoreError,
 };
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
@@ -283,7 +283,7 @@ async fn list_quotes(
 async fn get_quote(
     State(state): State<AppState>,
     Auth(caller): Auth,
-    Path(id): Path<Uuid>,
+    AppPath(id): AppPath<Uuid>,
 ) -> ApiResult<Json<QuoteView>> {
     let quote = find_quote(&state, caller.organization.id, id).await?;
     Ok(Json(QuoteView::full(quote)))
@@ -311,7 +311,7 @@ pub fn transition_allowed(from: QuoteStatus, to: QuoteStatus) -> bool {
 async fn update_quote(
     State(state): State<AppState>,
     Auth(caller): Auth,
-    Path(id): Path<Uuid>,
+    AppPath(id): AppPath<Uuid>,
     AppJson(patch): AppJson<QuotePatch>,
 ) -> ApiResult<Json<QuoteView>> {
     if patch.title.is_none() && patch.status.is_none() {
@@ -368,7 +368,7 @@ async fn update_quote(
 async fn delete_quote(
     State(state): State<AppState>,
     Auth(caller): Auth,
-    Path(id): Path<Uuid>,
+    AppPath(id): AppPath<Uuid>,
 ) -> ApiResult<StatusCode> {
     match state.store.delete_quote(caller.organization.id, id).await {
         Ok(()) => {

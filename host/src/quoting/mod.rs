@@ -1,9 +1,10 @@
-//! Pricing a quote: the [`Pricer`] chooses the plugin, checks the variables, assembles
-//! the exchange-rate snapshot, waits for a calculation slot and runs the plugin. Shared
-//! by calculate, create, recalculate and verify.
+//! Pricing a quote: the [`Pricer`] bounds the input, chooses the plugin, checks the
+//! variables, assembles the exchange-rate snapshot, waits for a calculation slot and
+//! runs the plugin. Shared by calculate, create, recalculate and verify.
 
 pub mod diff;
 pub mod gate;
+pub mod limits;
 mod pricer;
 pub mod variables;
 

@@ -3,6 +3,7 @@
 //! ([`PricingError`]).
 
 use super::gate::CalculationGate;
+use super::limits::{self, InputLimits, LimitError};
 use super::variables;
 use crate::contract::{CalculationInput, PluginInfo, QuoteRequest, QuoteResult};
 use crate::fx::book::{RateBook, SnapshotError};
@@ -35,6 +36,8 @@ pub struct Priced {
 pub enum PricingError {
     #[error("{0}")]
     InvalidInput(String),
+    #[error("{}", .0.message)]
+    Limit(LimitError),
     #[error("{0}")]
     PluginNotFound(String),
     #[error("{0}")]
@@ -59,23 +62,26 @@ pub struct Pricer {
     runtime: Arc<Runtime>,
     exchange_rates: Arc<RateBook>,
     calculations: CalculationGate,
+    input_limits: InputLimits,
 }
 
 impl Pricer {
     /// A pricer reading plugins from `plugins`, running them in `runtime`, with rates
-    /// from `exchange_rates` and at most as many calculations at once as `calculations`
-    /// admits.
+    /// from `exchange_rates`, at most as many calculations at once as `calculations`
+    /// admits, and only inputs within `input_limits`.
     pub fn new(
         plugins: Arc<dyn PluginStore>,
         runtime: Arc<Runtime>,
         exchange_rates: Arc<RateBook>,
         calculations: CalculationGate,
+        input_limits: InputLimits,
     ) -> Self {
         Self {
             plugins,
             runtime,
             exchange_rates,
             calculations,
+            input_limits,
         }
     }
 
@@ -164,14 +170,15 @@ impl Pricer {
             })
     }
 
-    /// Prices a client's calculation input with the chosen plugin and stored rates: the
-    /// variables are checked first, then the rates of the quote date looked up.
+    /// Prices a client's calculation input with the chosen plugin and stored rates: its
+    /// size and the variables are checked first, then the rates of the quote date looked up.
     pub async fn price(
         &self,
         organization: Uuid,
         input: CalculationInput,
         today: NaiveDate,
     ) -> Result<Priced, PricingError> {
+        limits::check(&self.input_limits, &input).map_err(PricingError::Limit)?;
         if input.rates.is_some() {
             return Err(PricingError::InvalidInput(
                 "rates are supplied by the server from its stored exchange rates; remove 'rates'"

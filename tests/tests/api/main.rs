@@ -5,6 +5,7 @@ mod bootstrap;
 mod bounds;
 mod export;
 mod golden;
+mod input_limits;
 mod isolation;
 mod keys;
 mod limits;
@@ -12,6 +13,7 @@ mod operations;
 mod plugins;
 mod quotes;
 mod rates;
+mod rejections;
 mod sandbox;
 mod shutdown;
 
