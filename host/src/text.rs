@@ -75,11 +75,11 @@ mod tests {
     fn json_strings_are_cut_except_the_kept_fields() {
         let mut value = json!({"error": "x".repeat(10), "stderr": "y".repeat(10),
                                "list": ["z".repeat(10)], "k".repeat(10): 1});
-        assert!(truncate_json(&mut value, 4, &["stderr"]));
+        assert!(truncate_json(&mut value, 6, &["stderr"]));
         assert!(!truncate_json(&mut value.clone(), 20, &[]));
-        assert_eq!(value["error"], "xxxx… (10 bytes)");
+        assert_eq!(value["error"], "xxxxxx… (10 bytes)");
         assert_eq!(value["stderr"], "y".repeat(10));
-        assert_eq!(value["list"][0], "zzzz… (10 bytes)");
-        assert_eq!(value["kkkk… (10 bytes)"], 1);
+        assert_eq!(value["list"][0], "zzzzzz… (10 bytes)");
+        assert_eq!(value["kkkkkk… (10 bytes)"], 1);
     }
 }

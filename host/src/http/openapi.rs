@@ -141,7 +141,8 @@ fn add_shared_answers(operation: &mut Map<String, Value>, throttled: bool) {
             .is_some_and(|parameters| parameters.iter().any(|p| p["in"] == place))
     };
     let json_body = operation
-        .pointer("/requestBody/content/application~1json")
+        .get("requestBody")
+        .and_then(|body| body.pointer("/content/application~1json"))
         .is_some();
     let mut answers: Vec<(&str, &str)> = Vec::new();
     if parameters_in("path") {

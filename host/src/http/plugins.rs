@@ -106,7 +106,25 @@ pub struct UploadQuery {
 #[serde(deny_unknown_fields)]
 pub struct ActivateRequest {
     /// The version to activate; an older one is a rollback.
+    #[serde(deserialize_with = "whole_number")]
+    #[schema(minimum = 1)]
     pub version: i32,
+}
+
+/// A version as JSON Schema's `integer` allows it: `2`, or `2.0`.
+fn whole_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<i32, D::Error> {
+    use serde::de::Error;
+    let number = serde_json::Number::deserialize(deserializer)?;
+    let whole = match number.as_i64() {
+        Some(whole) => Some(whole),
+        None => number
+            .as_f64()
+            .filter(|value| value.fract() == 0.0 && value.abs() < 1e10)
+            .map(|value| value as i64),
+    };
+    whole
+        .and_then(|whole| i32::try_from(whole).ok())
+        .ok_or_else(|| D::Error::custom(format!("version must be a whole number, got {number}")))
 }
 
 /// Longest plugin name.
