@@ -41,7 +41,7 @@ fn tiers(chars: usize) -> String {
 }
 
 /// Asserts a 422 `code` whose message and details name `field`.
-fn assert_refused(reply: quote_tests::Reply, code: &str, field: &str, limit: usize) {
+fn assert_refused(reply: quote_tests::server::Reply, code: &str, field: &str, limit: usize) {
     let reply = reply.expect_error(422, code);
     let error = &reply.body["error"];
     assert!(

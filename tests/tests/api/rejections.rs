@@ -94,7 +94,7 @@ async fn every_refused_request_answers_json_with_a_code(backend: Backend) {
     }
     // A path segment is repeated in the message only up to the echo bound.
     let long = format!("/api/plugins/standard/versions/{}", "z".repeat(8 * 1024));
-    let reply = admin.get(&long).await.expect_error(400, "invalid_path");
+    let reply = admin.delete(&long).await.expect_error(400, "invalid_path");
     assert!(reply.text.len() < 1024, "{}", reply.text);
 }
 
