@@ -51,10 +51,11 @@ impl From<&ApiKey> for ApiKeyView {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewKeyRequest {
-    /// A label for people: who or what uses the key.
+    /// A label for people: who or what uses the key (1 to 100 characters, not all blank).
+    #[schema(min_length = 1, max_length = 100, pattern = "\\S")]
     pub name: String,
     /// `admin` or `member`.
-    #[schema(value_type = String, example = "member")]
+    #[schema(value_type = String, example = "member", pattern = "^(admin|member)$")]
     pub role: Role,
 }
 
@@ -85,7 +86,7 @@ async fn create_api_key(
     AppJson(request): AppJson<NewKeyRequest>,
 ) -> ApiResult<(StatusCode, Json<CreatedKey>)> {
     let name = request.name.trim();
-    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
+    if name.is_empty() || request.name.chars().count() > MAX_NAME_CHARS {
         return Err(ApiError::bad_request(
             "invalid_name",
             format!("name must be 1 to {MAX_NAME_CHARS} characters"),

@@ -81,6 +81,7 @@ pub struct PairRate {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct DateQuery {
     /// YYYY-MM-DD: the latest rates on or before this day. Default: the latest.
@@ -115,7 +116,8 @@ async fn list_exchange_rates(
 
 /// One pair as of `date`: stored directly, inverted, or crossed through RUB.
 #[utoipa::path(get, path = "/api/exchange-rates/{from}/{to}", tag = "exchange-rates",
-    params(("from" = String, Path, description = "Currency code, e.g. USD"), ("to" = String, Path, description = "Currency code, e.g. EUR"), DateQuery),
+    params(("from" = String, Path, description = "Currency code, e.g. USD", pattern = "^[A-Za-z]{3}$"),
+           ("to" = String, Path, description = "Currency code, e.g. EUR", pattern = "^[A-Za-z]{3}$"), DateQuery),
     responses((status = 200, body = PairRate), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
               (status = 404, body = ErrorBody, description = "No rate for this pair on or before the date")))]
 async fn get_exchange_rate(
@@ -174,6 +176,7 @@ async fn get_exchange_rate(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct RefreshQuery {
     /// Fetch the central bank's table of this day instead of today's.

@@ -63,10 +63,23 @@ pub fn document(openapi: &utoipa::openapi::OpenApi, config: &Config) -> Value {
             .flat_map(|path| path.values_mut())
             .filter_map(Value::as_object_mut)
         {
+            state_page_size(operation, config.http.max_page_size);
             add_shared_answers(operation, config.rate_limits.enabled);
         }
     }
     document
+}
+
+/// A list's `limit` goes up to `http.max_page_size`.
+fn state_page_size(operation: &mut Map<String, Value>, max_page_size: u32) {
+    let parameters = operation
+        .get_mut("parameters")
+        .and_then(Value::as_array_mut)
+        .into_iter()
+        .flatten();
+    for parameter in parameters.filter(|parameter| parameter["name"] == "limit") {
+        parameter["schema"]["maximum"] = json!(max_page_size);
+    }
 }
 
 /// Sets `keywords` on the property `field` of `schema`, if both exist.
@@ -114,6 +127,10 @@ fn state_input_limits(schemas: &mut Map<String, Value>, limits: &InputLimits) {
     constrain(schemas, "LineItem", "name", text(limits.max_name_chars));
     constrain(schemas, "LineItem", "currency", json!({"pattern": CURRENCY_PATTERN}));
     constrain(schemas, "LineItem", "attributes", pairs(limits.max_attributes));
+    // An update changes something: a title (`null` clears it), a status, or both.
+    if let Some(patch) = schemas.get_mut("QuotePatch") {
+        patch["minProperties"] = json!(1);
+    }
 }
 
 fn error_answer(description: &str) -> Value {

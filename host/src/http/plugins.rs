@@ -96,9 +96,11 @@ pub struct PluginList {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct UploadQuery {
     /// The plugin's name in your organization: lower-case letters, digits, `-` and `_`.
+    #[param(pattern = "^[a-z0-9][a-z0-9_-]{0,63}$")]
     pub name: String,
 }
 

@@ -118,6 +118,7 @@ pub struct QuotePage {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewQuoteBody {
+    #[schema(max_length = 200)]
     pub title: Option<String>,
     pub currency: String,
     pub date: Option<NaiveDate>,
@@ -132,10 +133,10 @@ pub struct NewQuoteBody {
 pub struct QuotePatch {
     /// A new title; `null` clears it.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 200)]
     pub title: Option<Option<String>>,
     /// The next status: draft -> sent -> accepted | rejected | expired; draft or sent -> cancelled.
-    #[schema(value_type = Option<String>, example = "sent")]
+    #[schema(value_type = String, example = "sent", pattern = "^(draft|sent|accepted|rejected|expired|cancelled)$")]
     pub status: Option<QuoteStatus>,
 }
 
@@ -147,11 +148,14 @@ fn present<'de, D: serde::Deserializer<'de>>(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// Only quotes in this status.
+    #[param(pattern = "^(draft|sent|accepted|rejected|expired|cancelled)$")]
     pub status: Option<String>,
     /// 1 to 100, default 20.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
     pub limit: Option<String>,
     /// From the previous page's `next_cursor`.
     pub cursor: Option<String>,
