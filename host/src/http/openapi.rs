@@ -63,22 +63,37 @@ pub fn document(openapi: &utoipa::openapi::OpenApi, config: &Config) -> Value {
             .flat_map(|path| path.values_mut())
             .filter_map(Value::as_object_mut)
         {
-            state_page_size(operation, config.http.max_page_size);
+            state_parameters(operation, config.http.max_page_size);
             add_shared_answers(operation, config.rate_limits.enabled);
         }
     }
     document
 }
 
-/// A list's `limit` goes up to `http.max_page_size`.
-fn state_page_size(operation: &mut Map<String, Value>, max_page_size: u32) {
+/// A list's `limit` goes up to `http.max_page_size`; a `cursor` is never empty; a body
+/// that is not JSON is raw bytes.
+fn state_parameters(operation: &mut Map<String, Value>, max_page_size: u32) {
     let parameters = operation
         .get_mut("parameters")
         .and_then(Value::as_array_mut)
         .into_iter()
         .flatten();
-    for parameter in parameters.filter(|parameter| parameter["name"] == "limit") {
-        parameter["schema"]["maximum"] = json!(max_page_size);
+    for parameter in parameters {
+        match parameter["name"].as_str() {
+            Some("limit") => parameter["schema"]["maximum"] = json!(max_page_size),
+            Some("cursor") => parameter["schema"]["minLength"] = json!(1),
+            _ => {}
+        }
+    }
+    let raw_bodies = operation
+        .get_mut("requestBody")
+        .and_then(|body| body.get_mut("content"))
+        .and_then(Value::as_object_mut)
+        .into_iter()
+        .flatten()
+        .filter(|(media_type, _)| *media_type != "application/json");
+    for (_, content) in raw_bodies {
+        content["schema"] = json!({"type": "string", "format": "binary"});
     }
 }
 

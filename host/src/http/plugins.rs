@@ -160,7 +160,7 @@ fn plugin_not_found(name: &str) -> ApiError {
 /// Uploads a new version of a plugin: the raw component as the body
 /// (`Content-Type: application/wasm`). The same bytes again return the existing version.
 #[utoipa::path(post, path = "/api/plugins", tag = "plugins", params(UploadQuery),
-    request_body(content = Vec<u8>, content_type = "application/wasm", description = "The component, at most 5 MiB"),
+    request_body(content(("application/wasm"), ("application/octet-stream")), description = "The component, at most 5 MiB"),
     responses((status = 201, body = PluginVersionView, description = "A new version"),
               (status = 200, body = PluginVersionView, description = "These bytes were already uploaded"),
               (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),

@@ -118,7 +118,7 @@ pub struct QuotePage {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewQuoteBody {
-    #[schema(max_length = 200)]
+    #[schema(max_length = 200, pattern = "^[^\\u0000]*$")]
     pub title: Option<String>,
     pub currency: String,
     pub date: Option<NaiveDate>,
@@ -133,11 +133,24 @@ pub struct NewQuoteBody {
 pub struct QuotePatch {
     /// A new title; `null` clears it.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>, max_length = 200)]
+    #[schema(value_type = Option<String>, max_length = 200, pattern = "^[^\\u0000]*$")]
     pub title: Option<Option<String>>,
     /// The next status: draft -> sent -> accepted | rejected | expired; draft or sent -> cancelled.
+    #[serde(default, deserialize_with = "given")]
     #[schema(value_type = String, example = "sent", pattern = "^(draft|sent|accepted|rejected|expired|cancelled)$")]
     pub status: Option<QuoteStatus>,
+}
+
+/// A field that may be absent but, when present, is not `null`.
+fn given<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
+    deserializer: D,
+) -> Result<Option<T>, D::Error> {
+    match Option::<T>::deserialize(deserializer)? {
+        Some(value) => Ok(Some(value)),
+        None => Err(serde::de::Error::custom(
+            "must not be null; leave the field out instead",
+        )),
+    }
 }
 
 /// Distinguishes a field set to `null` (`Some(None)`) from an absent one (`None`).
@@ -209,10 +222,13 @@ pub fn pricing_record(priced: &Priced) -> Result<Pricing, ApiError> {
 
 fn check_title(title: Option<&str>) -> Result<(), ApiError> {
     match title {
-        Some(title) if title.chars().count() > MAX_TITLE_CHARS => Err(ApiError::bad_request(
-            "invalid_title",
-            format!("title must be at most {MAX_TITLE_CHARS} characters"),
-        )),
+        // PostgreSQL text cannot hold U+0000.
+        Some(title) if title.chars().count() > MAX_TITLE_CHARS || title.contains('\0') => {
+            Err(ApiError::bad_request(
+                "invalid_title",
+                format!("title must be at most {MAX_TITLE_CHARS} characters, none of them U+0000"),
+            ))
+        }
         _ => Ok(()),
     }
 }

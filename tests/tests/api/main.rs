@@ -9,6 +9,7 @@ mod input_limits;
 mod isolation;
 mod keys;
 mod limits;
+mod openapi;
 mod operations;
 mod plugins;
 mod quotes;
