@@ -52,7 +52,11 @@ impl From<&ApiKey> for ApiKeyView {
 #[serde(deny_unknown_fields)]
 pub struct NewKeyRequest {
     /// A label for people: who or what uses the key (1 to 100 characters, not all blank).
-    #[schema(min_length = 1, max_length = 100, pattern = "^[^\\u0000]*\\S[^\\u0000]*$")]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = "^[^\\u0000]*\\S[^\\u0000]*$"
+    )]
     pub name: String,
     /// `admin` or `member`.
     #[schema(value_type = String, example = "member", pattern = "^(admin|member)$")]
@@ -90,7 +94,9 @@ async fn create_api_key(
     if name.is_empty() || request.name.chars().count() > MAX_NAME_CHARS || name.contains('\0') {
         return Err(ApiError::bad_request(
             "invalid_name",
-            format!("name must be 1 to {MAX_NAME_CHARS} characters, not all blank, none of them U+0000"),
+            format!(
+                "name must be 1 to {MAX_NAME_CHARS} characters, not all blank, none of them U+0000"
+            ),
         ));
     }
     let generated = generate_key(caller.organization.id, name, request.role);

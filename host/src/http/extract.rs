@@ -95,7 +95,9 @@ impl From<PathRejection> for ApiError {
                     .map_or(text.as_str(), |(_, detail)| detail);
                 ApiError::bad_request(
                     "invalid_path",
-                    format!("the path is not valid: {detail}; see /api/openapi.json for its parameters"),
+                    format!(
+                        "the path is not valid: {detail}; see /api/openapi.json for its parameters"
+                    ),
                 )
             }
             other => ApiError::internal(other),

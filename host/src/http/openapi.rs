@@ -54,7 +54,7 @@ pub fn document(openapi: &utoipa::openapi::OpenApi, config: &Config) -> Value {
         .pointer_mut("/components/schemas")
         .and_then(Value::as_object_mut)
     {
-        state_input_limits(schemas, &config.input_limits);
+        constrain_bodies(schemas, &config.input_limits);
     }
     if let Some(paths) = document.get_mut("paths").and_then(Value::as_object_mut) {
         for operation in paths
@@ -93,7 +93,7 @@ fn state_parameters(operation: &mut Map<String, Value>, max_page_size: u32) {
         .flatten()
         .filter(|(media_type, _)| *media_type != "application/json");
     for (_, content) in raw_bodies {
-        content["schema"] = json!({"type": "string", "format": "binary"});
+        content["schema"] = json!({"type": "string", "format": "binary", "minLength": 1});
     }
 }
 
@@ -109,8 +109,9 @@ fn constrain(schemas: &mut Map<String, Value>, schema: &str, field: &str, keywor
     }
 }
 
-/// The bounds of `quoting::limits` on the schemas of a calculation.
-fn state_input_limits(schemas: &mut Map<String, Value>, limits: &InputLimits) {
+/// The bounds of `quoting::limits` on the schemas of a calculation, and what else a body
+/// must be that its Rust type does not say.
+fn constrain_bodies(schemas: &mut Map<String, Value>, limits: &InputLimits) {
     let text = |max: usize| json!({"maxLength": max});
     let pairs = |max_entries: usize| {
         json!({
@@ -120,8 +121,18 @@ fn state_input_limits(schemas: &mut Map<String, Value>, limits: &InputLimits) {
         })
     };
     for schema in ["CalculationInput", "NewQuoteBody"] {
-        constrain(schemas, schema, "currency", json!({"pattern": CURRENCY_PATTERN}));
-        constrain(schemas, schema, "items", json!({"maxItems": limits.max_items}));
+        constrain(
+            schemas,
+            schema,
+            "currency",
+            json!({"pattern": CURRENCY_PATTERN}),
+        );
+        constrain(
+            schemas,
+            schema,
+            "items",
+            json!({"maxItems": limits.max_items}),
+        );
         constrain(schemas, schema, "variables", pairs(limits.max_variables));
         constrain(
             schemas,
@@ -140,8 +151,18 @@ fn state_input_limits(schemas: &mut Map<String, Value>, limits: &InputLimits) {
     constrain(schemas, "LineItem", "id", text(limits.max_item_id_chars));
     constrain(schemas, "LineItem", "sku", text(limits.max_sku_chars));
     constrain(schemas, "LineItem", "name", text(limits.max_name_chars));
-    constrain(schemas, "LineItem", "currency", json!({"pattern": CURRENCY_PATTERN}));
-    constrain(schemas, "LineItem", "attributes", pairs(limits.max_attributes));
+    constrain(
+        schemas,
+        "LineItem",
+        "currency",
+        json!({"pattern": CURRENCY_PATTERN}),
+    );
+    constrain(
+        schemas,
+        "LineItem",
+        "attributes",
+        pairs(limits.max_attributes),
+    );
     // An update changes something: a title (`null` clears it), a status, or both.
     if let Some(patch) = schemas.get_mut("QuotePatch") {
         patch["minProperties"] = json!(1);
@@ -184,27 +205,40 @@ fn add_shared_answers(operation: &mut Map<String, Value>, throttled: bool) {
         answers.push(("400", "invalid_query: the query string does not parse"));
     }
     if json_body {
-        answers.push(("400", "invalid_json or invalid_body: the body is not the JSON described"));
-        answers.push(("413", "payload_too_large: the body is over `http.max_body_bytes`"));
-        answers.push(("415", "unsupported_media_type: send `Content-Type: application/json`"));
+        answers.push((
+            "400",
+            "invalid_json or invalid_body: the body is not the JSON described",
+        ));
+        answers.push((
+            "413",
+            "payload_too_large: the body is over `http.max_body_bytes`",
+        ));
+        answers.push((
+            "415",
+            "unsupported_media_type: send `Content-Type: application/json`",
+        ));
     }
     if !public {
         answers.push(("401", "missing_api_key or invalid_api_key"));
         if throttled {
             answers.push(("429", "rate_limited: retry after `Retry-After` seconds"));
         }
-        answers.push(("503", "database_unavailable or another capacity limit: retry after `Retry-After` seconds"));
+        answers.push((
+            "503",
+            "database_unavailable or another capacity limit: retry after `Retry-After` seconds",
+        ));
     }
-    answers.push(("500", "internal: a fault on the server's side, logged with the request id"));
+    answers.push((
+        "500",
+        "internal: a fault on the server's side, logged with the request id",
+    ));
     let responses = operation
         .entry("responses")
         .or_insert_with(|| json!({}))
         .as_object_mut()
         .expect("responses is an object");
     for (status, reason) in answers {
-        let answer = responses
-            .entry(status)
-            .or_insert_with(|| error_answer(""));
+        let answer = responses.entry(status).or_insert_with(|| error_answer(""));
         let described = answer["description"].as_str().unwrap_or_default();
         answer["description"] = match described {
             "" => json!(reason),

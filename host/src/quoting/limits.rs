@@ -149,9 +149,7 @@ fn length(field: &str, text: &str, max_chars: usize) -> Result<(), LimitError> {
 fn too_long(field: String, chars: usize, max_chars: usize) -> LimitError {
     LimitError {
         code: "field_too_long",
-        message: format!(
-            "{field} is {chars} characters long; at most {max_chars} are allowed"
-        ),
+        message: format!("{field} is {chars} characters long; at most {max_chars} are allowed"),
         field,
         limit: max_chars,
     }
@@ -211,6 +209,7 @@ mod tests {
     fn every_field_is_accepted_at_its_limit_and_refused_one_over() {
         let limits = InputLimits::default();
         type Setter = fn(&mut CalculationInput, usize);
+        #[rustfmt::skip]
         let cases: [(&str, usize, Setter, &str); 7] = [
             ("id", 128, |i, n| i.items[1].id = "i".repeat(n), "items[1].id"),
             ("sku", 128, |i, n| i.items[1].sku = "s".repeat(n), "items[1].sku"),

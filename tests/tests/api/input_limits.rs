@@ -22,6 +22,7 @@ type Field = fn(&mut Value, usize);
 
 /// Each bounded field: where it is, its default limit, how to fill it to a length, and
 /// what answers a request within the bound (200, or the variable check that comes next).
+#[rustfmt::skip]
 const FIELDS: &[(&str, usize, Field, u16)] = &[
     ("items[0].id", 128, |body, n| body["items"][0]["id"] = json!("i".repeat(n)), 200),
     ("items[0].sku", 128, |body, n| body["items"][0]["sku"] = json!("s".repeat(n)), 200),
@@ -45,7 +46,10 @@ fn assert_refused(reply: quote_tests::server::Reply, code: &str, field: &str, li
     let reply = reply.expect_error(422, code);
     let error = &reply.body["error"];
     assert!(
-        error["details"]["field"].as_str().unwrap().starts_with(field),
+        error["details"]["field"]
+            .as_str()
+            .unwrap()
+            .starts_with(field),
         "{field}: {}",
         reply.text
     );
@@ -64,7 +68,12 @@ async fn every_text_field_is_bounded_at_its_limit(backend: Backend) {
         let mut at_limit = calculation(1);
         fill(&mut at_limit, *limit);
         let reply = admin.post("/api/quotes/calculate", &at_limit).await;
-        assert_eq!(reply.status.as_u16(), *within, "{field} at {limit}: {}", reply.text);
+        assert_eq!(
+            reply.status.as_u16(),
+            *within,
+            "{field} at {limit}: {}",
+            reply.text
+        );
         if *within != 200 {
             assert_ne!(reply.code(), "field_too_long", "{field} at its limit");
         }
@@ -198,11 +207,18 @@ async fn a_huge_duplicate_id_gets_a_short_error_and_a_short_activity_row(backend
     let message = reply.body["error"]["message"].as_str().unwrap();
     assert!(message.len() <= 512 + 32, "{} bytes", message.len());
     assert!(message.starts_with("items[1].id 'ddd"), "{message}");
-    assert!(message.contains("… (") && message.ends_with(" bytes)"), "{message}");
+    assert!(
+        message.contains("… (") && message.ends_with(" bytes)"),
+        "{message}"
+    );
     let entry = newest_activity(&admin, "quote.calculate").await;
     let logged = entry["metadata"]["error"].as_str().unwrap();
     assert!(logged.len() <= 512 + 32, "{} bytes", logged.len());
-    assert!(entry.to_string().len() < 2048, "{} bytes", entry.to_string().len());
+    assert!(
+        entry.to_string().len() < 2048,
+        "{} bytes",
+        entry.to_string().len()
+    );
 
     // The bound is a setting too.
     let server = TestServer::start_with(backend, |config| {

@@ -42,7 +42,10 @@ async fn the_document_states_the_limits_and_every_shared_answer(backend: Backend
         item["properties"]["attributes"]["additionalProperties"]["maxLength"],
         1024
     );
-    assert_eq!(schema(&document, "NewQuoteBody")["properties"]["items"]["maxItems"], 7);
+    assert_eq!(
+        schema(&document, "NewQuoteBody")["properties"]["items"]["maxItems"],
+        7
+    );
     assert_eq!(schema(&document, "QuotePatch")["minProperties"], 1);
     let key = &schema(&document, "NewKeyRequest")["properties"];
     assert_eq!(key["name"]["minLength"], 1);
@@ -66,10 +69,16 @@ async fn the_document_states_the_limits_and_every_shared_answer(backend: Backend
             let what = format!("{method} {path}");
             let answers = operation["responses"].as_object().unwrap();
             let documents = |status: &str| {
-                assert!(answers.contains_key(status), "{what} does not document {status}")
+                assert!(
+                    answers.contains_key(status),
+                    "{what} does not document {status}"
+                )
             };
             documents("500");
-            let parameters = operation["parameters"].as_array().cloned().unwrap_or_default();
+            let parameters = operation["parameters"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
             if parameters.iter().any(|parameter| parameter["in"] == "path") {
                 documents("400");
             }
@@ -86,7 +95,10 @@ async fn the_document_states_the_limits_and_every_shared_answer(backend: Backend
         }
     }
     let upload = &document["paths"]["/api/plugins"]["post"]["requestBody"]["content"];
-    assert_eq!(upload["application/octet-stream"]["schema"]["format"], "binary");
+    assert_eq!(
+        upload["application/octet-stream"]["schema"]["format"],
+        "binary"
+    );
 }
 
 async fn requests_the_document_allows_are_accepted(backend: Backend) {
@@ -111,7 +123,10 @@ async fn requests_the_document_allows_are_accepted(backend: Backend) {
         .expect(201);
     let id = created.body["id"].as_str().unwrap();
     admin
-        .patch(&format!("/api/quotes/{id}"), &json!({"status": null, "title": "x"}))
+        .patch(
+            &format!("/api/quotes/{id}"),
+            &json!({"status": null, "title": "x"}),
+        )
         .await
         .expect_error(400, "invalid_body");
     admin
@@ -119,7 +134,10 @@ async fn requests_the_document_allows_are_accepted(backend: Backend) {
         .await
         .expect_error(400, "invalid_title");
     admin
-        .post("/api/api-keys", &json!({"name": "nul\u{0}", "role": "member"}))
+        .post(
+            "/api/api-keys",
+            &json!({"name": "nul\u{0}", "role": "member"}),
+        )
         .await
         .expect_error(400, "invalid_name");
 }

@@ -34,6 +34,7 @@ const fn refused(
 
 const JSON: Option<&str> = Some("application/json");
 
+#[rustfmt::skip]
 const TABLE: &[Refused] = &[
     // Path segments that do not parse.
     refused(Method::GET, "/api/quotes/not-a-uuid", None, "", 400, "invalid_path"),
@@ -81,7 +82,10 @@ async fn every_refused_request_answers_json_with_a_code(backend: Backend) {
         let reply = admin.send(request).await;
         let what = format!("{} {}", case.method, case.path);
         assert_eq!(
-            reply.headers.get("content-type").map(|v| v.to_str().unwrap()),
+            reply
+                .headers
+                .get("content-type")
+                .map(|v| v.to_str().unwrap()),
             Some("application/json"),
             "{what}: {} {}",
             reply.status,
