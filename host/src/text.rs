@@ -9,7 +9,7 @@ use std::borrow::Cow;
 pub const DEFAULT_MAX_ECHOED_TEXT_BYTES: usize = 512;
 
 /// `text` if it fits in `max_bytes`, else its first `max_bytes` at most (never splitting
-/// a character) followed by an ellipsis and the full length, e.g. `abc… (4194304 bytes)`.
+/// a character) followed by an ellipsis and how much was cut: `abc… (4194301 more bytes cut)`.
 pub fn truncate(text: &str, max_bytes: usize) -> Cow<'_, str> {
     if text.len() <= max_bytes {
         return Cow::Borrowed(text);
@@ -18,7 +18,11 @@ pub fn truncate(text: &str, max_bytes: usize) -> Cow<'_, str> {
     while !text.is_char_boundary(end) {
         end -= 1;
     }
-    Cow::Owned(format!("{}… ({} bytes)", &text[..end], text.len()))
+    Cow::Owned(format!(
+        "{}… ({} more bytes cut)",
+        &text[..end],
+        text.len() - end
+    ))
 }
 
 /// Truncates every string in `value` (object keys included) to `max_bytes`, except the
@@ -63,12 +67,12 @@ mod tests {
     #[test]
     fn short_text_is_kept_and_long_text_is_cut_on_a_char_boundary() {
         assert_eq!(truncate("abc", 3), "abc");
-        assert_eq!(truncate("abcd", 3), "abc… (4 bytes)");
+        assert_eq!(truncate("abcd", 3), "abc… (1 more bytes cut)");
         // "é" is two bytes: a cut at byte 2 of "aé" would split it, so it is left out.
-        assert_eq!(truncate("aéz", 2), "a… (4 bytes)");
-        assert_eq!(truncate("ééé", 0), "… (6 bytes)");
+        assert_eq!(truncate("aéz", 2), "a… (3 more bytes cut)");
+        assert_eq!(truncate("ééé", 0), "… (6 more bytes cut)");
         let long = "x".repeat(4 << 20);
-        assert!(truncate(&long, 512).len() < 512 + 20);
+        assert!(truncate(&long, 512).len() < 512 + 30);
     }
 
     #[test]
@@ -76,10 +80,10 @@ mod tests {
         let mut value = json!({"error": "x".repeat(10), "stderr": "y".repeat(10),
                                "list": ["z".repeat(10)], "k".repeat(10): 1});
         assert!(truncate_json(&mut value, 6, &["stderr"]));
-        assert!(!truncate_json(&mut value.clone(), 20, &[]));
-        assert_eq!(value["error"], "xxxxxx… (10 bytes)");
+        assert!(!truncate_json(&mut value.clone(), 40, &[]));
+        assert_eq!(value["error"], "xxxxxx… (4 more bytes cut)");
         assert_eq!(value["stderr"], "y".repeat(10));
-        assert_eq!(value["list"][0], "zzzzzz… (10 bytes)");
-        assert_eq!(value["kkkkkk… (10 bytes)"], 1);
+        assert_eq!(value["list"][0], "zzzzzz… (4 more bytes cut)");
+        assert_eq!(value["kkkkkk… (4 more bytes cut)"], 1);
     }
 }

@@ -91,6 +91,11 @@ impl ApiError {
         }
     }
 
+    /// Every compile slot stayed busy: 503, retry shortly.
+    pub fn from_compile_busy(error: &LoadError) -> Self {
+        Self::unavailable(error.code(), error.to_string(), BUSY_RETRY_AFTER_S)
+    }
+
     /// Logs the cause and answers a generic 500.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "internal error");
@@ -199,6 +204,9 @@ pub fn pricing_error(error: PricingError, caller: &Caller) -> ApiError {
         ),
         PricingError::Load(error @ (LoadError::Fetch(_) | LoadError::Internal(_))) => {
             ApiError::internal(error)
+        }
+        PricingError::Load(error @ LoadError::CompileBusy { .. }) => {
+            ApiError::from_compile_busy(&error)
         }
         PricingError::Load(error) => ApiError::unprocessable(error.code(), error.to_string()),
         PricingError::Call(failure) => {

@@ -78,6 +78,7 @@ async fn get_metrics(State(state): State<AppState>) -> Response {
 async fn sample_gauges(state: &AppState) {
     let plugins = state.runtime.cache_stats().await;
     metrics::gauge!("plugin_cache_entries").set(plugins.entries as f64);
+    metrics::gauge!("plugin_cache_bytes").set(plugins.bytes as f64);
     metrics::gauge!("plugin_cache_memory_hits").set(plugins.memory_hits as f64);
     metrics::gauge!("plugin_cache_memory_misses").set(plugins.memory_misses as f64);
     metrics::gauge!("plugin_cache_disk_hits").set(plugins.disk_hits as f64);

@@ -165,8 +165,9 @@ fn plugin_not_found(name: &str) -> ApiError {
               (status = 200, body = PluginVersionView, description = "These bytes were already uploaded"),
               (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
-              (status = 422, body = ErrorBody, description = "Not a component, wrong world, or describe failed"),
-              (status = 429, body = ErrorBody)))]
+              (status = 422, body = ErrorBody, description = "Not a component, wrong world, describe failed, or compiling took too long (compile_timeout)"),
+              (status = 429, body = ErrorBody),
+              (status = 503, body = ErrorBody, description = "Every compile slot is busy (compile_busy); retry after the Retry-After seconds")))]
 async fn upload_plugin(
     State(state): State<AppState>,
     Admin(caller): Admin,
@@ -245,6 +246,7 @@ async fn read_upload(headers: &HeaderMap, body: Body, limit: usize) -> Result<Ve
 fn rejected_plugin(error: LoadError) -> ApiError {
     match error {
         LoadError::Internal(_) | LoadError::Fetch(_) => ApiError::internal(error),
+        LoadError::CompileBusy { .. } => ApiError::from_compile_busy(&error),
         LoadError::Describe(ref failure) => {
             ApiError::unprocessable(failure.error.code(), format!("{error}"))
                 .with_details(serde_json::json!({"stderr": failure.report.stderr}))

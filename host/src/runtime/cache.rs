@@ -1,18 +1,16 @@
-//! Compiled plugins: linked `InstancePre`s in a bounded in-memory cache, and compiled
-//! artifacts on disk keyed by content hash and engine, authenticated before use.
+//! Compiled plugins: linked `InstancePre`s in an in-memory cache bounded by bytes, in
+//! front of the artifact directory. Compiles run on blocking threads, a bounded number at once, under a time limit.
 
+use super::artifacts::{ArtifactDir, ArtifactLoad};
 use super::bindings::CalculatorPre;
 use super::call::{self, CallState};
 use super::error::LoadError;
 use super::{CompiledPlugin, RuntimeConfig, sha256_hex};
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
 use std::future::Future;
-use std::hash::{DefaultHasher, Hash, Hasher};
-use std::io::Write;
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
 use wasmtime::Engine;
 use wasmtime::component::{Component, Linker};
 
@@ -21,6 +19,8 @@ use wasmtime::component::{Component, Linker};
 pub struct CacheStats {
     /// Plugins ready in memory now.
     pub entries: u64,
+    /// Their total weight (compiled code image), bounded by `instance_cache_bytes`.
+    pub bytes: u64,
     pub memory_hits: u64,
     pub memory_misses: u64,
     /// Misses served from a compiled artifact on disk.
@@ -40,11 +40,22 @@ struct Counters {
     rejected_artifacts: AtomicU64,
 }
 
+/// A plugin compiled and linked but not kept yet: when `compiled` is set, nothing of it
+/// is on disk or in memory, so dropping it leaves no trace.
+pub(super) struct Candidate {
+    pub(super) plugin: Arc<CompiledPlugin>,
+    /// The component, when it was compiled for this candidate (not loaded from a cache).
+    compiled: Option<Component>,
+}
+
 pub(super) struct PluginCache {
     engine: Engine,
     linker: Linker<CallState>,
     artifacts: Option<ArtifactDir>,
     loaded: moka::future::Cache<String, Arc<CompiledPlugin>>,
+    compile_slots: Arc<Semaphore>,
+    max_compiles: usize,
+    compile_timeout: Duration,
     counters: Counters,
 }
 
@@ -54,11 +65,26 @@ impl PluginCache {
             Some(dir) => Some(ArtifactDir::open(dir, engine)?),
             None => None,
         };
+        if config.instance_cache_entries.is_some() {
+            tracing::warn!(
+                "runtime.instance_cache_entries is no longer used: the compiled-plugin cache \
+                 is bounded by runtime.instance_cache_bytes"
+            );
+        }
+        let max_compiles = config.max_concurrent_compiles.max(1);
         Ok(Self {
             engine: engine.clone(),
             linker: call::linker(engine)?,
             artifacts,
-            loaded: moka::future::Cache::new(config.instance_cache_entries),
+            loaded: moka::future::Cache::builder()
+                .max_capacity(config.instance_cache_bytes)
+                .weigher(|_sha256: &String, plugin: &Arc<CompiledPlugin>| {
+                    u32::try_from(plugin.size_bytes).unwrap_or(u32::MAX)
+                })
+                .build(),
+            compile_slots: Arc::new(Semaphore::new(max_compiles)),
+            max_compiles,
+            compile_timeout: Duration::from_millis(config.compile_timeout_ms),
             counters: Counters::default(),
         })
     }
@@ -71,31 +97,64 @@ impl PluginCache {
     where
         F: Future<Output = Result<Vec<u8>, String>> + Send,
     {
-        if let Some(plugin) = self.loaded.get(sha256).await {
-            self.counters.memory_hits.fetch_add(1, Ordering::Relaxed);
+        if let Some(plugin) = self.memory_hit(sha256).await {
             return Ok(plugin);
         }
-        self.counters.memory_misses.fetch_add(1, Ordering::Relaxed);
         // Concurrent misses of one plugin wait for a single load.
         self.loaded
-            .try_get_with(sha256.to_string(), self.load_uncached(sha256, fetch))
+            .try_get_with(sha256.to_string(), async {
+                let candidate = self.prepare(sha256, fetch).await?;
+                self.save_artifact(&candidate).await;
+                Ok::<_, LoadError>(candidate.plugin)
+            })
             .await
-            .map_err(|error| (*error).clone())
+            .map_err(|error: Arc<LoadError>| (*error).clone())
     }
 
-    async fn load_uncached<F>(
-        &self,
-        sha256: &str,
-        fetch: F,
-    ) -> Result<Arc<CompiledPlugin>, LoadError>
+    /// The plugin made of `bytes`, compiled if no cache has it, but kept nowhere new
+    /// until [`PluginCache::keep`]: the upload check, which may still refuse it.
+    pub(super) async fn candidate(&self, bytes: Vec<u8>) -> Result<Candidate, LoadError> {
+        let sha256 = sha256_hex(&bytes);
+        if let Some(plugin) = self.memory_hit(&sha256).await {
+            return Ok(Candidate {
+                plugin,
+                compiled: None,
+            });
+        }
+        self.prepare(&sha256, async move { Ok(bytes) }).await
+    }
+
+    /// Keeps an accepted candidate: its artifact on disk, the plugin in memory.
+    pub(super) async fn keep(&self, candidate: &Candidate) {
+        self.save_artifact(candidate).await;
+        self.loaded
+            .insert(candidate.plugin.sha256.clone(), candidate.plugin.clone())
+            .await;
+    }
+
+    async fn memory_hit(&self, sha256: &str) -> Option<Arc<CompiledPlugin>> {
+        match self.loaded.get(sha256).await {
+            Some(plugin) => {
+                self.counters.memory_hits.fetch_add(1, Ordering::Relaxed);
+                Some(plugin)
+            }
+            None => {
+                self.counters.memory_misses.fetch_add(1, Ordering::Relaxed);
+                None
+            }
+        }
+    }
+
+    /// Loads from disk, else compiles; then links. Writes nothing.
+    async fn prepare<F>(&self, sha256: &str, fetch: F) -> Result<Candidate, LoadError>
     where
         F: Future<Output = Result<Vec<u8>, String>>,
     {
-        let component = match self.load_artifact(sha256).await {
-            Some(component) => component,
+        let (component, compiled) = match self.load_artifact(sha256).await {
+            Some(component) => (component, false),
             None => {
-                self.compile(sha256, fetch.await.map_err(LoadError::Fetch)?)
-                    .await?
+                let bytes = fetch.await.map_err(LoadError::Fetch)?;
+                (self.compile(sha256, bytes).await?, true)
             }
         };
         let instance_pre = self.linker.instantiate_pre(&component).map_err(|error| {
@@ -105,10 +164,28 @@ impl PluginCache {
         })?;
         let pre = CalculatorPre::new(instance_pre)
             .map_err(|error| LoadError::WrongWorld(format!("{error:#}")))?;
-        Ok(Arc::new(CompiledPlugin {
+        let image = component.image_range();
+        let plugin = Arc::new(CompiledPlugin {
             sha256: sha256.to_string(),
+            size_bytes: (image.end as usize - image.start as usize) as u64,
             pre,
-        }))
+        });
+        Ok(Candidate {
+            plugin,
+            compiled: compiled.then_some(component),
+        })
+    }
+
+    async fn save_artifact(&self, candidate: &Candidate) {
+        let (Some(artifacts), Some(component)) = (self.artifacts.clone(), &candidate.compiled)
+        else {
+            return;
+        };
+        let (sha256, component) = (candidate.plugin.sha256.clone(), component.clone());
+        let saved = tokio::task::spawn_blocking(move || artifacts.save(&sha256, &component));
+        if let Err(error) = saved.await {
+            tracing::warn!(%error, "saving the compiled plugin failed");
+        }
     }
 
     async fn load_artifact(&self, sha256: &str) -> Option<Component> {
@@ -133,26 +210,45 @@ impl PluginCache {
         }
     }
 
+    /// Compiles on a blocking thread once a compile slot is free, under the time limit.
+    /// A compile that runs past it cannot be stopped: it is abandoned, and keeps its slot
+    /// until it ends, so abandoned compiles still count against the bound.
     async fn compile(&self, sha256: &str, bytes: Vec<u8>) -> Result<Component, LoadError> {
         if sha256_hex(&bytes) != sha256 {
             return Err(LoadError::HashMismatch {
                 expected: sha256.to_string(),
             });
         }
+        let waiting = Instant::now();
+        let slot = match tokio::time::timeout(
+            self.compile_timeout,
+            self.compile_slots.clone().acquire_owned(),
+        )
+        .await
+        {
+            Ok(Ok(slot)) => slot,
+            Ok(Err(closed)) => return Err(LoadError::Internal(closed.to_string())),
+            Err(_elapsed) => {
+                return Err(LoadError::CompileBusy {
+                    slots: self.max_compiles,
+                    waited_ms: millis(waiting.elapsed()),
+                });
+            }
+        };
         self.counters.compiles.fetch_add(1, Ordering::Relaxed);
         let engine = self.engine.clone();
-        let artifacts = self.artifacts.clone();
-        let sha256 = sha256.to_string();
-        tokio::task::spawn_blocking(move || {
-            let component = Component::new(&engine, &bytes)
-                .map_err(|error| LoadError::NotAComponent(format!("{error:#}")))?;
-            if let Some(artifacts) = artifacts {
-                artifacts.save(&sha256, &component);
-            }
-            Ok(component)
-        })
-        .await
-        .map_err(|error| LoadError::Internal(format!("compile task failed: {error}")))?
+        let compiling = tokio::task::spawn_blocking(move || {
+            let _slot = slot;
+            Component::new(&engine, &bytes)
+                .map_err(|error| LoadError::NotAComponent(format!("{error:#}")))
+        });
+        match tokio::time::timeout(self.compile_timeout, compiling).await {
+            Ok(Ok(compiled)) => compiled,
+            Ok(Err(error)) => Err(LoadError::Internal(format!("compile task failed: {error}"))),
+            Err(_elapsed) => Err(LoadError::CompileTimeout {
+                limit_ms: millis(self.compile_timeout),
+            }),
+        }
     }
 
     pub(super) async fn stats(&self) -> CacheStats {
@@ -161,6 +257,7 @@ impl PluginCache {
         let read = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
         CacheStats {
             entries: self.loaded.entry_count(),
+            bytes: self.loaded.weighted_size(),
             memory_hits: read(&self.counters.memory_hits),
             memory_misses: read(&self.counters.memory_misses),
             disk_hits: read(&self.counters.disk_hits),
@@ -170,144 +267,6 @@ impl PluginCache {
     }
 }
 
-/// First bytes of every artifact file we write.
-const ARTIFACT_MAGIC: &[u8; 8] = b"QHCWASM1";
-const MAC_LEN: usize = 32;
-
-enum ArtifactLoad {
-    Loaded(Component),
-    Absent,
-    Rejected,
-}
-
-/// A directory of compiled components. Each file is `magic | HMAC-SHA256 | artifact`,
-/// the MAC keyed by a secret that only this installation holds and computed over
-/// the plugin hash, the engine's compatibility hash and the artifact.
-#[derive(Clone)]
-struct ArtifactDir {
-    dir: PathBuf,
-    key: Arc<[u8; 32]>,
-    engine_hash: String,
-}
-
-impl ArtifactDir {
-    fn open(dir: &Path, engine: &Engine) -> anyhow::Result<Self> {
-        std::fs::create_dir_all(dir)?;
-        let key = load_or_create_key(&dir.join("artifact.key"))?;
-        let mut hasher = DefaultHasher::new();
-        engine.precompile_compatibility_hash().hash(&mut hasher);
-        let engine_hash = format!("{:016x}", hasher.finish());
-        Ok(Self {
-            dir: dir.to_path_buf(),
-            key: Arc::new(key),
-            engine_hash,
-        })
-    }
-
-    fn path(&self, sha256: &str) -> PathBuf {
-        self.dir
-            .join(format!("{sha256}-{}.cwasm", self.engine_hash))
-    }
-
-    fn mac(&self, sha256: &str) -> Hmac<Sha256> {
-        let mut mac = Hmac::<Sha256>::new_from_slice(self.key.as_slice()).expect("any key length");
-        mac.update(sha256.as_bytes());
-        mac.update(self.engine_hash.as_bytes());
-        mac
-    }
-
-    fn load(&self, engine: &Engine, sha256: &str) -> ArtifactLoad {
-        let path = self.path(sha256);
-        let file = match std::fs::read(&path) {
-            Ok(file) => file,
-            Err(_) => return ArtifactLoad::Absent,
-        };
-        match self
-            .authenticate(sha256, &file)
-            .map(|artifact| deserialize_authenticated(engine, artifact))
-        {
-            Some(Ok(component)) => ArtifactLoad::Loaded(component),
-            failure => {
-                let reason = match failure {
-                    Some(Err(error)) => format!("{error:#}"),
-                    _ => "authentication failed".to_string(),
-                };
-                tracing::warn!(path = %path.display(), %reason, "compiled plugin artifact rejected; recompiling");
-                let _ = std::fs::remove_file(&path);
-                ArtifactLoad::Rejected
-            }
-        }
-    }
-
-    /// The artifact inside `file` if its MAC is ours.
-    fn authenticate<'f>(&self, sha256: &str, file: &'f [u8]) -> Option<&'f [u8]> {
-        let rest = file.strip_prefix(ARTIFACT_MAGIC.as_slice())?;
-        if rest.len() < MAC_LEN {
-            return None;
-        }
-        let (tag, artifact) = rest.split_at(MAC_LEN);
-        let mut mac = self.mac(sha256);
-        mac.update(artifact);
-        mac.verify_slice(tag).ok().map(|()| artifact)
-    }
-
-    fn save(&self, sha256: &str, component: &Component) {
-        if let Err(error) = self.try_save(sha256, component) {
-            tracing::warn!(%sha256, error = %format!("{error:#}"), "could not cache the compiled plugin on disk");
-        }
-    }
-
-    fn try_save(&self, sha256: &str, component: &Component) -> anyhow::Result<()> {
-        let artifact = component.serialize()?;
-        let mut mac = self.mac(sha256);
-        mac.update(&artifact);
-        let tag = mac.finalize().into_bytes();
-        let mut file = tempfile::NamedTempFile::new_in(&self.dir)?;
-        file.write_all(ARTIFACT_MAGIC)?;
-        file.write_all(&tag)?;
-        file.write_all(&artifact)?;
-        file.as_file().sync_all()?;
-        file.persist(self.path(sha256))?;
-        Ok(())
-    }
-}
-
-/// Turns authenticated bytes back into a component.
-fn deserialize_authenticated(engine: &Engine, artifact: &[u8]) -> wasmtime::Result<Component> {
-    // SAFETY: `Component::deserialize` trusts its input to be an artifact produced by
-    // `Component::serialize` of a compatible engine; arbitrary bytes could be unsound.
-    // These bytes passed `authenticate`: their HMAC, keyed by a secret created by this
-    // installation with owner-only permissions, binds them to this plugin hash and this
-    // engine's compatibility hash, so they are exactly what `try_save` wrote from our
-    // own `serialize`. wasmtime additionally checks its version and settings header.
-    unsafe { Component::deserialize(engine, artifact) }
-}
-
-/// Reads the artifact key, creating it (owner-only) on first use.
-fn load_or_create_key(path: &Path) -> anyhow::Result<[u8; 32]> {
-    if let Ok(bytes) = std::fs::read(path)
-        && let Ok(key) = <[u8; 32]>::try_from(bytes.as_slice())
-    {
-        return Ok(key);
-    }
-    let key: [u8; 32] = rand::random();
-    let mut file = tempfile::NamedTempFile::new_in(path.parent().unwrap_or(Path::new(".")))?;
-    file.write_all(&key)?;
-    restrict_to_owner(file.path())?;
-    match file.persist_noclobber(path) {
-        Ok(_) => Ok(key),
-        // Another process created it first: use theirs, so both trust the same artifacts.
-        Err(_) => Ok(<[u8; 32]>::try_from(std::fs::read(path)?.as_slice())?),
-    }
-}
-
-#[cfg(unix)]
-fn restrict_to_owner(path: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
-}
-
-#[cfg(not(unix))]
-fn restrict_to_owner(_path: &Path) -> std::io::Result<()> {
-    Ok(())
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }

@@ -6,7 +6,7 @@ use super::bindings::quote::pricing::types as wit;
 use super::convert;
 use super::error::{CallError, CallFailure, CallReport};
 use super::wasi::{self, CapturedOutput};
-use super::{CallLimits, CompiledPlugin, Outcome, Runtime};
+use super::{CallLimits, CompiledPlugin, Outcome, Runtime, RuntimeConfig};
 use crate::contract::{PluginInfo, QuoteRequest, QuoteResult};
 use chrono::NaiveDate;
 use std::time::Instant;
@@ -18,6 +18,16 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 const BACKTRACE_FRAMES: usize = 8;
 /// Table elements a plugin may hold (function pointers of its indirect calls).
 const TABLE_ELEMENTS_LIMIT: usize = 100_000;
+/// Fuel between two points where the store's fuel counter is brought up to date.
+/// Compiled code keeps its fuel count in a register and writes it back only at calls,
+/// returns and refuels, not at the epoch check that stops a timed-out call: without
+/// checkpoints a pure loop stopped by its deadline reported the few thousand units
+/// burned before the loop. With them, the fuel a timeout reports is at most this much
+/// short (a few milliseconds of compute); on success and fuel exhaustion it is exact.
+/// Each checkpoint is also a yield to the async runtime (a fiber switch, ~1 µs).
+const FUEL_CHECKPOINT: u64 = 10_000_000;
+/// What wasmtime's error says when a lift runs out of hostcall fuel (its type is private).
+const HOSTCALL_FUEL_EXHAUSTED: &str = "fuel allocated for hostcalls has been exhausted";
 
 /// The data of one call's store.
 pub(super) struct CallState {
@@ -131,7 +141,10 @@ pub(super) async fn calculate(
     let checked = match result {
         Ok(result) => convert::quote_result(result, request, runtime.config.max_result_bytes)
             .map_err(CallError::InvalidOutput),
-        Err(error) => Err(CallError::Plugin(convert::calc_error(error))),
+        Err(error) => Err(CallError::Plugin(convert::calc_error(
+            error,
+            runtime.config.max_plugin_error_bytes,
+        ))),
     };
     match checked {
         Ok(value) => Ok(Outcome { value, report }),
@@ -163,8 +176,14 @@ async fn run(
     let mut store = Store::new(&runtime.engine, state);
     store.limiter(|state| &mut state.limiter);
     store
+        .fuel_async_yield_interval(Some(FUEL_CHECKPOINT))
+        .expect("fuel is enabled on the engine");
+    store
         .set_fuel(limits.fuel)
         .expect("fuel is enabled on the engine");
+    // What one lift may copy out of the guest: an oversized result fails inside the
+    // lift instead of being copied whole into the host first.
+    store.set_hostcall_fuel(runtime.config.hostcall_fuel());
     // Wake at every epoch tick: stop once the deadline has passed, otherwise yield to
     // the async runtime so a long calculation never holds a worker thread. tokio's own
     // `yield_now` puts the task at the back of the queue and lets the worker poll its
@@ -201,7 +220,12 @@ async fn run(
     };
     let error = match finished {
         Ok(Ok(returned)) => return Ok((returned, report)),
-        Ok(Err(error)) => classify(&error, store.data().limiter.memory_breached, limits),
+        Ok(Err(error)) => classify(
+            &error,
+            store.data().limiter.memory_breached,
+            limits,
+            &runtime.config,
+        ),
         Err(_elapsed) => timeout(limits),
     };
     Err(CallFailure { error, report })
@@ -216,11 +240,24 @@ fn timeout(limits: &CallLimits) -> CallError {
 /// Names what stopped the guest. A memory-limit breach surfaces as our own error
 /// (not a `Trap`) from the limiter, and a Rust guest may instead abort on the failed
 /// allocation: the limiter's flag decides either way.
-fn classify(error: &wasmtime::Error, memory_breached: bool, limits: &CallLimits) -> CallError {
+fn classify(
+    error: &wasmtime::Error,
+    memory_breached: bool,
+    limits: &CallLimits,
+    config: &RuntimeConfig,
+) -> CallError {
     if memory_breached || error.downcast_ref::<MemoryLimitExceeded>().is_some() {
         return CallError::MemoryLimit {
             limit_bytes: limits.memory_bytes,
         };
+    }
+    if format!("{error:#}").contains(HOSTCALL_FUEL_EXHAUSTED) {
+        return CallError::InvalidOutput(format!(
+            "the plugin tried to pass more than {} bytes to the host at once (its result, \
+             or the arguments of one host call); a result may be at most {} bytes",
+            config.hostcall_fuel(),
+            config.max_result_bytes
+        ));
     }
     match error.downcast_ref::<Trap>() {
         Some(Trap::OutOfFuel) => CallError::FuelExhausted {

@@ -50,13 +50,24 @@ pub(super) fn request(request: &QuoteRequest) -> wit::QuoteRequest {
     }
 }
 
-pub(super) fn calc_error(error: wit::CalcError) -> CalcError {
+/// The plugin's own error, its message cut to `max_message_bytes`.
+pub(super) fn calc_error(error: wit::CalcError, max_message_bytes: usize) -> CalcError {
+    let cut = |message: String| cut_text(message, max_message_bytes);
     match error {
-        wit::CalcError::InvalidInput(message) => CalcError::InvalidInput(message),
-        wit::CalcError::MissingRate(message) => CalcError::MissingRate(message),
-        wit::CalcError::Unsupported(message) => CalcError::Unsupported(message),
-        wit::CalcError::Internal(message) => CalcError::Internal(message),
+        wit::CalcError::InvalidInput(message) => CalcError::InvalidInput(cut(message)),
+        wit::CalcError::MissingRate(message) => CalcError::MissingRate(cut(message)),
+        wit::CalcError::Unsupported(message) => CalcError::Unsupported(cut(message)),
+        wit::CalcError::Internal(message) => CalcError::Internal(cut(message)),
     }
+}
+
+/// `text` if it fits in `max_bytes`, else its first `max_bytes` (on a character
+/// boundary) and a note of how much was cut.
+fn cut_text(text: String, max_bytes: usize) -> String {
+    if text.len() <= max_bytes {
+        return text;
+    }
+    crate::text::truncate(&text, max_bytes).into_owned()
 }
 
 /// Checks a plugin's result against the request it answered.
@@ -285,6 +296,18 @@ mod tests {
             breakdown: Vec::new(),
             warnings: Vec::new(),
         }
+    }
+
+    #[test]
+    fn long_plugin_messages_are_cut_on_a_character_boundary() {
+        let short = calc_error(wit::CalcError::Internal("short".into()), 8);
+        assert_eq!(short, CalcError::Internal("short".into()));
+        // 'é' is two bytes: a cut at 5 would split the third one.
+        let long = calc_error(wit::CalcError::InvalidInput("éééééé".into()), 5);
+        assert_eq!(
+            long,
+            CalcError::InvalidInput("éé… (8 more bytes cut)".into())
+        );
     }
 
     #[test]

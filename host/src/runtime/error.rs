@@ -7,7 +7,9 @@ use std::time::Duration;
 /// What one call cost, reported on success and on failure alike.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct CallReport {
-    /// Fuel the guest burned (roughly one unit per wasm instruction).
+    /// Fuel the guest burned (roughly one unit per wasm instruction): exact when the call
+    /// returns or runs out of fuel; after a timeout, counted to the last fuel checkpoint,
+    /// so at most 10^7 units short, never over.
     pub fuel_used: u64,
     /// Largest linear memory the guest reached, in bytes.
     pub peak_memory_bytes: u64,
@@ -83,6 +85,13 @@ pub enum LoadError {
     NotAComponent(String),
     #[error("the component does not implement the quote:pricing/calculator@1.0.0 world: {0}")]
     WrongWorld(String),
+    #[error(
+        "compiling the plugin took longer than the limit of {limit_ms} ms; make it smaller \
+         (fewer or simpler functions) and upload it again"
+    )]
+    CompileTimeout { limit_ms: u64 },
+    #[error("all {slots} compile slots stayed busy for {waited_ms} ms; retry in a moment")]
+    CompileBusy { slots: usize, waited_ms: u64 },
     #[error("the plugin bytes do not match their SHA-256 {expected}")]
     HashMismatch { expected: String },
     #[error("describe failed: {0}")]
@@ -99,6 +108,8 @@ impl LoadError {
         match self {
             LoadError::NotAComponent(_) => "not_a_component",
             LoadError::WrongWorld(_) => "wrong_world",
+            LoadError::CompileTimeout { .. } => "compile_timeout",
+            LoadError::CompileBusy { .. } => "compile_busy",
             LoadError::HashMismatch { .. } => "hash_mismatch",
             LoadError::Describe(failure) => failure.error.code(),
             LoadError::Fetch(_) => "plugin_unavailable",

@@ -1,6 +1,7 @@
 //! The plugin runtime: the only code that touches wasmtime. One engine, compiled
 //! plugins cached on disk and in memory, and a fresh limited store per call.
 
+mod artifacts;
 mod cache;
 mod call;
 mod convert;
@@ -45,10 +46,29 @@ pub struct RuntimeConfig {
     pub max_wasm_stack_kib: usize,
     /// Captured stdout+stderr per call, in bytes; the rest is counted and dropped. Default 16384.
     pub stderr_cap_bytes: usize,
-    /// Largest accepted result (or `describe` output), in bytes. Default 1 MiB.
+    /// Largest accepted result (or `describe` output), in bytes. Default 1 MiB. It also
+    /// caps what the canonical ABI may copy out of a plugin in one go (its result, or the
+    /// arguments of one host call): [`RuntimeConfig::hostcall_fuel`].
     pub max_result_bytes: usize,
-    /// Compiled plugins kept ready in memory. Default 256.
-    pub instance_cache_entries: u64,
+    /// Longest plugin error message kept (the text of a `calc-error`), in bytes; the rest
+    /// is cut and counted. Default 512.
+    pub max_plugin_error_bytes: usize,
+    /// Total size of the compiled plugins kept ready in memory, in bytes (each weighs
+    /// its compiled code image, about the size of its artifact on disk). A plugin larger
+    /// than the whole budget still works, compiled or loaded from disk on every use.
+    /// Default 256 MiB.
+    pub instance_cache_bytes: u64,
+    /// Replaced by `instance_cache_bytes`: still accepted so old config files load, but
+    /// ignored (with a warning at start-up).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instance_cache_entries: Option<u64>,
+    /// Wall-clock limit of compiling one plugin, in milliseconds. Default 20000. A plugin
+    /// that takes longer is refused (`compile_timeout`); the abandoned compile still
+    /// holds its slot until it really ends.
+    pub compile_timeout_ms: u64,
+    /// Compiles running at once (each already uses every core). Default 2. A compile
+    /// that waits `compile_timeout_ms` for a slot is refused as busy (`compile_busy`).
+    pub max_concurrent_compiles: usize,
     /// Where compiled artifacts are kept between runs; unset disables the disk cache.
     /// Default `./data/plugin-cache`.
     pub artifact_dir: Option<PathBuf>,
@@ -76,7 +96,11 @@ impl Default for RuntimeConfig {
             max_wasm_stack_kib: 512,
             stderr_cap_bytes: 16 * 1024,
             max_result_bytes: 1024 * 1024,
-            instance_cache_entries: 256,
+            max_plugin_error_bytes: 512,
+            instance_cache_bytes: 256 * 1024 * 1024,
+            instance_cache_entries: None,
+            compile_timeout_ms: 20_000,
+            max_concurrent_compiles: 2,
             artifact_dir: Some(PathBuf::from("./data/plugin-cache")),
             pooling_allocator: true,
             max_concurrent_instances: 256,
@@ -86,7 +110,24 @@ impl Default for RuntimeConfig {
     }
 }
 
+/// How many host bytes the lift of a result may take per byte of the result's own size
+/// (`max_result_bytes` counts text plus 16 bytes a field). The lift charges every string
+/// its bytes and every list element its host size: a line result with empty strings
+/// weighs 96 bytes (three `String`s and a `Vec`) against its 16, the worst ratio of the
+/// contract, so any result within `max_result_bytes` also fits through the lift.
+/// Lowering the request into the plugin is not charged (wasmtime counts only data
+/// coming out of the guest), so a large request needs no margin here.
+const LIFT_BYTES_PER_RESULT_BYTE: usize = 6;
+
 impl RuntimeConfig {
+    /// Bytes the canonical ABI may copy out of a plugin in one lift (its return value, or
+    /// the arguments of one WASI call): `max_result_bytes` times 6. A larger result fails
+    /// inside the lift, before it is copied whole into the host.
+    pub fn hostcall_fuel(&self) -> usize {
+        self.max_result_bytes
+            .saturating_mul(LIFT_BYTES_PER_RESULT_BYTE)
+    }
+
     pub(crate) fn memory_limit_bytes(&self) -> usize {
         usize::try_from(self.memory_mib * 1024 * 1024).unwrap_or(usize::MAX)
     }
@@ -128,6 +169,8 @@ pub struct Outcome<T> {
 pub struct CompiledPlugin {
     /// Hex SHA-256 of the component bytes: the plugin's identity.
     pub sha256: String,
+    /// Size of its compiled code image (about its artifact's size): its weight in the cache.
+    pub size_bytes: u64,
     pre: bindings::CalculatorPre<call::CallState>,
 }
 
@@ -176,13 +219,19 @@ impl Runtime {
     }
 
     /// Loads the bytes and asks the plugin what it is: the upload check.
+    /// Nothing of a refused plugin remains: it is written to the artifact directory and
+    /// kept in memory only once `describe` has passed.
     pub async fn inspect(
         &self,
         bytes: Vec<u8>,
     ) -> Result<(Arc<CompiledPlugin>, PluginInfo), LoadError> {
-        let plugin = self.load_bytes(bytes).await?;
-        let info = self.describe(&plugin).await.map_err(LoadError::Describe)?;
-        Ok((plugin, info.value))
+        let candidate = self.plugins.candidate(bytes).await?;
+        let info = self
+            .describe(&candidate.plugin)
+            .await
+            .map_err(LoadError::Describe)?;
+        self.plugins.keep(&candidate).await;
+        Ok((candidate.plugin, info.value))
     }
 
     /// Calls `describe` under the describe limits.
@@ -212,4 +261,26 @@ impl Runtime {
 /// Lower-case hex SHA-256 of the bytes.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RuntimeConfig;
+
+    #[test]
+    fn an_old_config_with_an_entry_count_still_loads() {
+        let config: RuntimeConfig = toml::from_str("instance_cache_entries = 256").unwrap();
+        assert_eq!(config.instance_cache_entries, Some(256));
+        assert_eq!(config.instance_cache_bytes, 256 * 1024 * 1024);
+    }
+
+    #[test]
+    fn the_lift_cap_follows_the_result_cap() {
+        assert_eq!(RuntimeConfig::default().hostcall_fuel(), 6 * 1024 * 1024);
+        let small = RuntimeConfig {
+            max_result_bytes: 1000,
+            ..RuntimeConfig::default()
+        };
+        assert_eq!(small.hostcall_fuel(), 6000);
+    }
 }

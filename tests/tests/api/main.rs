@@ -11,6 +11,7 @@ mod keys;
 mod limits;
 mod openapi;
 mod operations;
+mod plugin_bounds;
 mod plugins;
 mod quotes;
 mod rates;

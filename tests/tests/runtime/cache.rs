@@ -127,3 +127,126 @@ async fn bytes_must_match_their_hash() {
         .unwrap();
     assert!(matches!(error, LoadError::HashMismatch { .. }), "{error}");
 }
+
+fn files_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_components_leave_nothing_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let runtime = Runtime::new(RuntimeConfig {
+        max_concurrent_instances: 16,
+        artifact_dir: Some(dir.path().to_path_buf()),
+        describe_timeout_ms: 300,
+        fuel: u64::MAX / 2,
+        ..RuntimeConfig::default()
+    })
+    .unwrap();
+    let before = files_in(dir.path());
+    for (crate_name, code) in [
+        ("hostile-wrong-world", "wrong_world"),
+        ("hostile-describe-loop", "calculation_timeout"),
+    ] {
+        let refused = runtime
+            .inspect(plugin_bytes(crate_name))
+            .await
+            .err()
+            .expect("refused");
+        assert_eq!(refused.code(), code, "{refused}");
+    }
+    assert_eq!(
+        files_in(dir.path()),
+        before,
+        "a refused component left files"
+    );
+    let stats = runtime.cache_stats().await;
+    assert_eq!((stats.entries, stats.compiles), (0, 2), "{stats:?}");
+    // An accepted one is kept, on disk and in memory.
+    runtime.inspect(plugin_bytes("standard")).await.unwrap();
+    assert_eq!(files_in(dir.path()).len(), before.len() + 1);
+    assert_eq!(runtime.cache_stats().await.entries, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_compile_past_its_time_limit_is_refused() {
+    let runtime = test_runtime(RuntimeConfig {
+        compile_timeout_ms: 1,
+        ..RuntimeConfig::default()
+    });
+    let error = runtime
+        .load_bytes(plugin_bytes("standard"))
+        .await
+        .err()
+        .expect("a 1 ms limit is too short for any real compile");
+    assert!(
+        matches!(error, LoadError::CompileTimeout { limit_ms: 1 }),
+        "{error}"
+    );
+    assert_eq!(error.code(), "compile_timeout");
+}
+
+/// A compile that timed out cannot be stopped, so it keeps its slot until it ends: with
+/// one slot, the next compile waits for it and, past the limit, is refused as busy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_abandoned_compile_keeps_its_slot() {
+    let runtime = test_runtime(RuntimeConfig {
+        compile_timeout_ms: 1,
+        max_concurrent_compiles: 1,
+        ..RuntimeConfig::default()
+    });
+    let first = runtime
+        .load_bytes(plugin_bytes("standard"))
+        .await
+        .err()
+        .unwrap();
+    assert_eq!(first.code(), "compile_timeout", "{first}");
+    let second = runtime
+        .load_bytes(plugin_bytes("hostile-trap"))
+        .await
+        .err()
+        .unwrap();
+    assert!(
+        matches!(second, LoadError::CompileBusy { slots: 1, .. }),
+        "{second}"
+    );
+    assert_eq!(second.code(), "compile_busy");
+}
+
+/// The weight of a plugin in the cache, measured on a runtime of its own.
+async fn compiled_size(crate_name: &str) -> u64 {
+    let runtime = test_runtime(RuntimeConfig::default());
+    load(&runtime, crate_name).await.size_bytes
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_memory_cache_is_bounded_by_bytes() {
+    let standard = compiled_size("standard").await;
+    let other = compiled_size("hostile-slow-ok").await;
+    assert!(standard > 0 && other > 0);
+    // Room for either plugin, not for both.
+    let bound = standard + other - 1;
+    let runtime = test_runtime(RuntimeConfig {
+        instance_cache_bytes: bound,
+        ..RuntimeConfig::default()
+    });
+    let limits = runtime.config().calculation_limits();
+    for _ in 0..2 {
+        for crate_name in ["standard", "hostile-slow-ok"] {
+            let plugin = load(&runtime, crate_name).await;
+            runtime
+                .calculate(&plugin, &simple_request(), &limits)
+                .await
+                .expect("prices");
+        }
+    }
+    let stats = runtime.cache_stats().await;
+    assert!(stats.bytes <= bound, "{stats:?}, bound {bound}");
+    assert_eq!(stats.entries, 1, "{stats:?}");
+    eprintln!("compiled sizes: standard {standard}, slow-ok {other}; {stats:?}");
+}

@@ -76,6 +76,12 @@ fn plugin_run_reports_a_typed_error_and_fails() {
     let (output, json) = quote_host(&[&args[..], &["--fuel", "1000000000000"]].concat());
     assert_eq!(output.status.code(), Some(2));
     assert_eq!(json["error"]["code"], "calculation_timeout");
+    // The fuel the loop really burned in 200 ms, not what it had burned before the loop.
+    let fuel_used = json["report"]["fuel_used"].as_u64().unwrap();
+    assert!(
+        fuel_used > 1_000_000 && fuel_used <= 1_000_000_000_000,
+        "a 200 ms loop reported {fuel_used} fuel"
+    );
 
     let (output, json) = quote_host(&[&args[..], &["--fuel", "1000000"]].concat());
     assert_eq!(output.status.code(), Some(2));

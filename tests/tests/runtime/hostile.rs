@@ -2,7 +2,7 @@
 //! call of the same plugin and of another one is clean.
 
 use super::*;
-use quote_host::contract::CalcError;
+use quote_host::contract::{CalcError, QuoteRequest};
 use quote_host::runtime::{CallError, LoadError};
 
 /// After a failure, the same runtime still prices the standard way, exactly.
@@ -118,7 +118,71 @@ async fn huge_output_is_rejected() {
     let CallError::InvalidOutput(reason) = &failure.error else {
         panic!("{:?}", failure.error)
     };
-    assert!(reason.contains("over the limit of 1048576"), "{reason}");
+    // Refused inside the lift, at 6 MiB copied, not after copying all 8 MiB into the host.
+    assert!(
+        reason.contains("more than 6291456 bytes to the host at once"),
+        "{reason}"
+    );
+    assert!(reason.contains("at most 1048576 bytes"), "{reason}");
+}
+
+fn huge_error_request(error_kib: u64) -> QuoteRequest {
+    let mut request = simple_request();
+    request
+        .variables
+        .insert("error_kib".into(), error_kib.to_string());
+    request
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn huge_plugin_errors_are_cut_or_refused() {
+    let runtime = test_runtime(RuntimeConfig::default());
+    let plugin = load(&runtime, "hostile-huge-error").await;
+    let limits = runtime.config().calculation_limits();
+    // 4 MiB of message: it fits through the lift, and only its first 512 bytes are kept.
+    let failure = runtime
+        .calculate(&plugin, &huge_error_request(4096), &limits)
+        .await
+        .expect_err("the plugin refuses");
+    let CallError::Plugin(CalcError::Internal(message)) = &failure.error else {
+        panic!("{:?}", failure.error)
+    };
+    assert!(
+        message.starts_with("hostile: rule table corrupt; xxx"),
+        "{message}"
+    );
+    assert!(message.len() < 600, "{} bytes kept", message.len());
+    assert!(message.ends_with("(4193792 more bytes cut)"), "{message}");
+    // 16 MiB: more than the canonical ABI may copy out at once, refused in the lift.
+    let failure = runtime
+        .calculate(&plugin, &huge_error_request(16 * 1024), &limits)
+        .await
+        .expect_err("refused");
+    assert_eq!(
+        failure.error.code(),
+        "invalid_plugin_output",
+        "{}",
+        failure.error
+    );
+    assert_runtime_healthy(&runtime).await;
+}
+
+/// The lift cap charges what comes out of the plugin only: a request far larger than
+/// it still reaches the plugin (it is lowered into the guest, not lifted).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_request_is_not_charged_to_the_lift_cap() {
+    let runtime = test_runtime(RuntimeConfig {
+        max_result_bytes: 16 * 1024,
+        ..RuntimeConfig::default()
+    });
+    let standard = load(&runtime, "standard").await;
+    let mut request = simple_request();
+    request.items[0].name = "n".repeat(1024 * 1024);
+    let outcome = runtime
+        .calculate(&standard, &request, &runtime.config().calculation_limits())
+        .await
+        .expect("a 1 MiB request passes a 96 KiB lift cap");
+    assert_eq!(outcome.value.total, "6656.69");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
