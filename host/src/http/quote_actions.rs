@@ -43,7 +43,7 @@ pub struct Verification {
     params(("id" = Uuid, Path, description = "Quote id")),
     responses((status = 200, body = QuoteView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
               (status = 408, body = ErrorBody), (status = 409, body = ErrorBody, description = "Only drafts are recalculated"),
-              (status = 422, body = ErrorBody), (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)))]
+              (status = 422, body = ErrorBody, description = "As for /api/quotes/calculate: an input limit (lowered since the quote was made), variables, rates or the plugin"), (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn recalculate_quote(
     State(state): State<AppState>,
     Auth(caller): Auth,

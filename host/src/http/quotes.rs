@@ -236,7 +236,8 @@ fn check_title(title: Option<&str>) -> Result<(), ApiError> {
 /// Prices a calculation and stores it as a draft quote with a new number.
 #[utoipa::path(post, path = "/api/quotes", tag = "quotes", request_body = NewQuoteBody,
     responses((status = 201, body = QuoteView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-              (status = 404, body = ErrorBody), (status = 408, body = ErrorBody), (status = 422, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 408, body = ErrorBody),
+              (status = 422, body = ErrorBody, description = "As for /api/quotes/calculate: an input limit, variables, rates or the plugin"),
               (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn create_quote(
     State(state): State<AppState>,
