@@ -1,7 +1,7 @@
 //! The application state every handler and job shares, and how it is assembled.
 
 use crate::activity::{ActivityLog, ActivityWriter, WriterConfig};
-use crate::auth::AuthCache;
+use crate::auth::{AuthCache, KeyUsage, KeyUsageWriter, UsageLimits};
 use crate::config::Config;
 use crate::dashboard::DashboardCache;
 use crate::fx::book::RateBook;
@@ -36,6 +36,8 @@ pub struct App {
     pub runtime: Arc<Runtime>,
     /// Recently verified API keys.
     pub auth: AuthCache,
+    /// Notes each key's use for its `last_used_at` (written in the background).
+    pub key_usage: KeyUsage,
     /// Prices quotes: plugins, exchange rates and the caps on calculations at once.
     pub pricer: Pricer,
     /// The queue of activity-log entries (its writer runs in the background).
@@ -54,6 +56,8 @@ pub struct App {
 pub struct Background {
     /// Writes the activity log's queue to the database.
     pub activity_writer: ActivityWriter,
+    /// Writes the API keys' `last_used_at`.
+    pub key_usage_writer: KeyUsageWriter,
 }
 
 impl App {
@@ -69,6 +73,14 @@ impl App {
         let auth = AuthCache::new(
             config.auth.cache_entries,
             Duration::from_secs(config.auth.cache_ttl_s),
+        );
+        let (key_usage, key_usage_writer) = KeyUsage::new(
+            store.clone(),
+            &UsageLimits {
+                interval: Duration::from_secs(config.auth.last_used_interval_s),
+                tracked_keys: config.auth.cache_entries,
+                queue_capacity: config.auth.last_used_queue,
+            },
         );
         let rates = &config.exchange_rates;
         let exchange_rates = Arc::new(RateBook::new(
@@ -128,6 +140,7 @@ impl App {
             store,
             runtime,
             auth,
+            key_usage,
             pricer,
             activity,
             dashboard,
@@ -135,7 +148,11 @@ impl App {
             exchange_rate_schedule,
             started_at: Instant::now(),
         };
-        Ok((app, Background { activity_writer }))
+        let background = Background {
+            activity_writer,
+            key_usage_writer,
+        };
+        Ok((app, background))
     }
 }
 

@@ -1,13 +1,16 @@
 //! First start on an empty database: an organization, its first admin key (printed
-//! once and written to an owner-only file) and the standard plugin, active.
+//! once and written to an owner-only file) and the standard plugin, active; and the
+//! installation of that plugin every new organization gets.
 
 use crate::app::App;
 use crate::auth::generate_key;
 use crate::bundled::STANDARD_PLUGIN;
-use crate::store::{NewPluginVersion, Role, StoreError};
+use crate::runtime::Runtime;
+use crate::store::{NewPluginVersion, PluginStore, Role, StoreError};
 use anyhow::Context;
 use std::io::Write;
 use std::path::PathBuf;
+use uuid::Uuid;
 
 /// Name of the bundled plugin every new organization gets.
 pub const STANDARD_PLUGIN_NAME: &str = "standard";
@@ -34,7 +37,8 @@ pub async fn bootstrap_if_empty(app: &App) -> anyhow::Result<Option<Bootstrapped
     let key = app.store.create_api_key(generated.new_key).await?;
     let key_file = app.config.data_dir.join(format!("{name}-admin-key.txt"));
     write_owner_only(&key_file, &generated.secret).context("writing the first admin key")?;
-    install_standard_plugin(app, organization.id, key.id).await?;
+    let plugin = standard_plugin(&app.runtime).await?;
+    install_standard_plugin(app.store.as_ref(), &plugin, organization.id, Some(key.id)).await?;
     announce(name, &generated.secret, &key_file);
     Ok(Some(Bootstrapped {
         organization: name.to_string(),
@@ -42,29 +46,50 @@ pub async fn bootstrap_if_empty(app: &App) -> anyhow::Result<Option<Bootstrapped
     }))
 }
 
-/// Uploads and activates the bundled standard plugin for an organization.
-pub async fn install_standard_plugin(
-    app: &App,
-    organization_id: uuid::Uuid,
-    uploaded_by: uuid::Uuid,
-) -> anyhow::Result<()> {
-    let (plugin, info) = app
-        .runtime
+/// The bundled standard plugin, checked by the runtime: what
+/// [`install_standard_plugin`] stores. Separate, so a caller can check it before it
+/// creates the organization.
+pub async fn standard_plugin(runtime: &Runtime) -> anyhow::Result<StandardPlugin> {
+    let (plugin, info) = runtime
         .inspect(STANDARD_PLUGIN.to_vec())
         .await
         .context("checking the standard plugin")?;
+    Ok(StandardPlugin {
+        sha256: plugin.sha256.clone(),
+        describe: serde_json::to_value(&info)?,
+    })
+}
+
+/// The checked standard plugin: its identity and what its `describe` said.
+pub struct StandardPlugin {
+    sha256: String,
+    describe: serde_json::Value,
+}
+
+/// Uploads the standard plugin as a version of `organization_id`'s plugin
+/// `standard` and activates it. `uploaded_by`: the key to credit, if any.
+pub async fn install_standard_plugin(
+    store: &dyn PluginStore,
+    plugin: &StandardPlugin,
+    organization_id: Uuid,
+    uploaded_by: Option<Uuid>,
+) -> anyhow::Result<()> {
     let upload = NewPluginVersion {
         organization_id,
         name: STANDARD_PLUGIN_NAME.into(),
         sha256: plugin.sha256.clone(),
         wasm: STANDARD_PLUGIN.to_vec(),
-        describe: serde_json::to_value(&info)?,
-        uploaded_by: Some(uploaded_by),
+        describe: plugin.describe.clone(),
+        uploaded_by,
     };
-    let (version, _) = app.store.add_plugin_version(upload).await?;
-    app.store
+    let (version, _) = store
+        .add_plugin_version(upload)
+        .await
+        .context("storing the standard plugin")?;
+    store
         .activate_plugin_version(organization_id, STANDARD_PLUGIN_NAME, version.version)
-        .await?;
+        .await
+        .context("activating the standard plugin")?;
     Ok(())
 }
 

@@ -339,6 +339,12 @@ pub struct AuthConfig {
     /// How long a remembered key is trusted without asking the database, in seconds.
     /// A key revoked on another host stays usable here for at most this long. Default 30.
     pub cache_ttl_s: u64,
+    /// Shortest time between two writes of a key's `last_used_at`, in seconds (at
+    /// least 1); uses in between are not written. Default 60.
+    pub last_used_interval_s: u64,
+    /// Key uses waiting to be written to `last_used_at`; a use that finds the queue
+    /// full is not recorded (a later one is). Default 1024.
+    pub last_used_queue: usize,
 }
 
 impl Default for AuthConfig {
@@ -346,6 +352,8 @@ impl Default for AuthConfig {
         Self {
             cache_entries: 10_000,
             cache_ttl_s: 30,
+            last_used_interval_s: 60,
+            last_used_queue: 1024,
         }
     }
 }

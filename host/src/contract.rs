@@ -35,6 +35,7 @@ pub struct Rate {
     pub base: String,
     pub quote: String,
     pub rate: DecimalText,
+    #[serde(deserialize_with = "iso_date::required")]
     pub date: NaiveDate,
 }
 
@@ -43,6 +44,7 @@ pub struct Rate {
 #[serde(deny_unknown_fields)]
 pub struct QuoteRequest {
     pub currency: String,
+    #[serde(deserialize_with = "iso_date::required")]
     pub date: NaiveDate,
     #[serde(default)]
     pub variables: BTreeMap<String, String>,
@@ -60,7 +62,7 @@ pub struct CalculationInput {
     /// ISO 4217 code the quote is priced in.
     pub currency: String,
     /// The quote date; rates are taken as of this day. Default: today (UTC).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "iso_date::optional")]
     pub date: Option<NaiveDate>,
     /// "name" or "name@version"; default: the organization's active plugin.
     #[serde(default)]
@@ -96,6 +98,35 @@ impl CalculationInput {
             items,
             rates,
         })
+    }
+}
+
+/// Dates as the contract spells them, `YYYY-MM-DD`: chrono alone also reads a signed or
+/// five-digit year ("-026-11-29"), which the plugin would then receive as "-0026-11-29".
+mod iso_date {
+    use chrono::NaiveDate;
+    use serde::de::{Deserialize, Deserializer, Error};
+
+    pub fn required<'de, D: Deserializer<'de>>(deserializer: D) -> Result<NaiveDate, D::Error> {
+        parse(&String::deserialize(deserializer)?).map_err(D::Error::custom)
+    }
+
+    pub fn optional<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<NaiveDate>, D::Error> {
+        (Option::<String>::deserialize(deserializer)?)
+            .map(|text| parse(&text).map_err(D::Error::custom))
+            .transpose()
+    }
+
+    fn parse(text: &str) -> Result<NaiveDate, String> {
+        match super::is_date(text) {
+            true => NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|e| e.to_string()),
+            false => Err(format!(
+                "'{}' is not a date as YYYY-MM-DD",
+                super::truncate(text, 40)
+            )),
+        }
     }
 }
 
@@ -193,7 +224,7 @@ pub fn check_value(kind: ValueKind, text: &str) -> Result<(), String> {
                 && text.parse::<i64>().is_ok()
         }
         ValueKind::Boolean => matches!(text, "true" | "false"),
-        ValueKind::Date => text.len() == 10 && NaiveDate::parse_from_str(text, "%Y-%m-%d").is_ok(),
+        ValueKind::Date => is_date(text),
     };
     match ok {
         true => Ok(()),
@@ -203,6 +234,16 @@ pub fn check_value(kind: ValueKind, text: &str) -> Result<(), String> {
             kind.described()
         )),
     }
+}
+
+/// `YYYY-MM-DD` exactly: chrono's `%Y` alone also reads a signed year ("+026-12-01").
+fn is_date(text: &str) -> bool {
+    let shape = text.len() == 10
+        && (text.bytes().enumerate()).all(|(index, byte)| match index {
+            4 | 7 => byte == b'-',
+            _ => byte.is_ascii_digit(),
+        });
+    shape && NaiveDate::parse_from_str(text, "%Y-%m-%d").is_ok()
 }
 
 fn is_decimal(text: &str) -> bool {
@@ -251,5 +292,44 @@ mod tests {
         assert!(check_value(ValueKind::Boolean, "yes").is_err());
         assert!(check_value(ValueKind::Date, "2026-11-29").is_ok());
         assert!(check_value(ValueKind::Date, "29.11.2026").is_err());
+    }
+
+    /// Found by the `calculation_input` fuzz target: a signed year has the length of a date.
+    #[test]
+    fn dates_are_exactly_four_two_two_digits() {
+        for bad in [
+            "+026-12-01",
+            "-026-12-01",
+            "2026-02-30",
+            "2026-1-011",
+            "20261-1-01",
+        ] {
+            assert!(check_value(ValueKind::Date, bad).is_err(), "{bad}");
+        }
+        assert!(check_value(ValueKind::Date, "0026-12-01").is_ok());
+    }
+
+    /// Found by the `calculation_input` fuzz target: the plugin received "-0026-11-29".
+    #[test]
+    fn request_dates_are_contract_dates() {
+        let input = |date: &str| {
+            let body = format!(r#"{{"currency":"RUB","date":"{date}","items":[]}}"#);
+            serde_json::from_str::<CalculationInput>(&body)
+        };
+        for bad in ["-026-11-29", "+2026-11-29", "+10000-01-01", "2026-1-29"] {
+            let error = input(bad).unwrap_err().to_string();
+            assert!(error.contains("YYYY-MM-DD"), "{bad}: {error}");
+        }
+        let good = input("2026-11-29").unwrap();
+        assert_eq!(good.date, NaiveDate::from_ymd_opt(2026, 11, 29));
+        let no_date = r#"{"currency":"RUB","date":null,"items":[]}"#;
+        assert_eq!(
+            serde_json::from_str::<CalculationInput>(no_date)
+                .unwrap()
+                .date,
+            None
+        );
+        let rate = r#"{"base":"USD","quote":"RUB","rate":"1","date":"-001-01-01"}"#;
+        assert!(serde_json::from_str::<Rate>(rate).is_err());
     }
 }

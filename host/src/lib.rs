@@ -37,8 +37,8 @@ const JOB_STOP_GRACE: Duration = Duration::from_secs(5);
 
 /// Runs the server on `listener` until `shutdown` completes: migrations, first-start
 /// bootstrap, background tasks, then HTTP. On shutdown it stops accepting, gives
-/// in-flight requests the configured grace, drains the activity log, stops the jobs
-/// and closes the database.
+/// in-flight requests the configured grace, drains the activity log and the keys'
+/// last uses, stops the jobs and closes the database.
 pub async fn run(
     config: Config,
     listener: TcpListener,
@@ -51,6 +51,7 @@ pub async fn run(
     let state = AppState(Arc::new(app));
     let stopping = CancellationToken::new();
     let writer = tokio::spawn(background.activity_writer.run(stopping.clone()));
+    let key_usage = tokio::spawn(background.key_usage_writer.run(stopping.clone()));
     let exchange_rates = match state.config.exchange_rates.enabled {
         true => {
             let fetch_on_start = state.config.exchange_rates.fetch_on_start;
@@ -77,6 +78,9 @@ pub async fn run(
     }
     if let Err(error) = writer.await {
         tracing::error!(%error, "the activity writer failed");
+    }
+    if let Err(error) = key_usage.await {
+        tracing::error!(%error, "the last-used writer failed");
     }
     state.store.close().await;
     tracing::info!("quote-host stopped");

@@ -4,7 +4,7 @@ use super::error::{ApiError, ApiResult, ErrorBody};
 use super::extract::{Admin, AppJson, AppPath};
 use crate::app::AppState;
 use crate::auth::generate_key;
-use crate::store::{ApiKey, Role};
+use crate::store::{ApiKey, KeyRevocation, Role, StoreError};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -32,6 +32,8 @@ pub struct ApiKeyView {
     #[schema(example = "qh_1a2b3c4d")]
     pub prefix: String,
     pub created_at: DateTime<Utc>,
+    /// When the key last authenticated a request, to within the server's
+    /// `auth.last_used_interval_s` (60 s by default); null if never.
     pub last_used_at: Option<DateTime<Utc>>,
 }
 
@@ -130,7 +132,8 @@ async fn list_api_keys(
     }))
 }
 
-/// Revokes a key at once. The organization's last admin key cannot be revoked.
+/// Revokes a key at once. The organization's last admin key cannot be revoked, not
+/// even by two admin keys revoking each other at the same moment: one of them gets 409.
 #[utoipa::path(delete, path = "/api/api-keys/{id}", tag = "keys",
     params(("id" = Uuid, Path, description = "The key's id")),
     responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
@@ -140,33 +143,24 @@ async fn revoke_api_key(
     Admin(caller): Admin,
     AppPath(id): AppPath<Uuid>,
 ) -> ApiResult<StatusCode> {
-    let organization = caller.organization.id;
-    let keys = state.store.list_api_keys(organization).await?;
-    let active = |key: &&ApiKey| key.revoked_at.is_none();
-    let target = keys
-        .iter()
-        .filter(active)
-        .find(|key| key.id == id)
-        .ok_or_else(|| {
-            ApiError::not_found(
+    let revoked = match state.store.revoke_api_key(caller.organization.id, id).await {
+        Ok(KeyRevocation::Revoked(key)) => key,
+        Ok(KeyRevocation::LastAdminKey) => {
+            return Err(ApiError::conflict(
+                "last_admin_key",
+                "this is the organization's last admin key; create another admin key first",
+            ));
+        }
+        Err(StoreError::NotFound) => {
+            return Err(ApiError::not_found(
                 "api_key_not_found",
                 format!("no active API key {id} in your organization"),
-            )
-        })?;
-    let admins = keys
-        .iter()
-        .filter(active)
-        .filter(|key| key.role == Role::Admin)
-        .count();
-    if target.role == Role::Admin && admins == 1 {
-        return Err(ApiError::conflict(
-            "last_admin_key",
-            "this is the organization's last admin key; create another admin key first",
-        ));
-    }
-    state.store.revoke_api_key(organization, id).await?;
+            ));
+        }
+        Err(error) => return Err(error.into()),
+    };
     state.auth.forget(id).await;
-    let metadata = serde_json::json!({"prefix": target.prefix});
+    let metadata = serde_json::json!({"prefix": revoked.prefix});
     state.activity.caller_did(
         &caller,
         "api_key.revoke",

@@ -126,6 +126,7 @@ impl FromRequestParts<AppState> for Auth {
                     "the API key is unknown or has been revoked",
                 )
             })?;
+        state.key_usage.record(caller.key.id);
         parts.extensions.insert(caller.clone());
         Ok(Self(caller))
     }

@@ -220,21 +220,24 @@ fn breakdown<P: Into<String>>(
     Ok(map)
 }
 
-/// An upper bound of the result's size once stored: its text plus a little per field.
+/// The result's size as the limit counts it: every text as JSON writes it (escapes
+/// included, so a text of control characters counts six times its length, as it is
+/// stored), plus [`FIELD_OVERHEAD`] per field, line and warning. The stored JSON is at
+/// most 36 bytes per line and 89 per result larger than this.
 fn result_size(result: &wit::QuoteResult) -> usize {
     let fields = |fields: &[wit::Field]| {
         fields
             .iter()
-            .map(|field| field.key.len() + field.value.len() + FIELD_OVERHEAD)
+            .map(|field| json_len(&field.key) + json_len(&field.value) + FIELD_OVERHEAD)
             .sum::<usize>()
     };
     let lines = result
         .items
         .iter()
         .map(|line| {
-            line.id.len()
-                + line.unit_price.len()
-                + line.total.len()
+            json_len(&line.id)
+                + json_len(&line.unit_price)
+                + json_len(&line.total)
                 + fields(&line.breakdown)
                 + FIELD_OVERHEAD
         })
@@ -242,15 +245,29 @@ fn result_size(result: &wit::QuoteResult) -> usize {
     let warnings = result
         .warnings
         .iter()
-        .map(|warning| warning.len() + FIELD_OVERHEAD)
+        .map(|warning| json_len(warning) + FIELD_OVERHEAD)
         .sum::<usize>();
-    result.currency.len()
-        + result.subtotal.len()
-        + result.tax.len()
-        + result.total.len()
+    json_len(&result.currency)
+        + json_len(&result.subtotal)
+        + json_len(&result.tax)
+        + json_len(&result.total)
         + fields(&result.breakdown)
         + lines
         + warnings
+}
+
+/// Bytes of `text` inside a JSON string: `"` and `\` take two, a control character
+/// at most six (`\u0001`).
+fn json_len(text: &str) -> usize {
+    let escapes = text
+        .bytes()
+        .map(|byte| match byte {
+            b'"' | b'\\' => 1,
+            0x00..=0x1f => 5,
+            _ => 0,
+        })
+        .sum::<usize>();
+    text.len() + escapes
 }
 
 #[cfg(test)]
@@ -326,5 +343,19 @@ mod tests {
         assert!(error(&[("2", "1")], 1).contains("has id '2'"));
         let big = "9".repeat(600);
         assert!(error(&[("1", &big), ("2", &big)], 2).contains("over the limit of 1024"));
+    }
+
+    /// Found by the `plugin_result` fuzz target: control characters are stored as six
+    /// bytes each (`\u0001`), so counting them as one let a result past the limit.
+    #[test]
+    fn the_limit_counts_text_as_it_is_stored() {
+        let mut escaped = result(&[("1", "1")]);
+        escaped.warnings = vec!["\u{1}".repeat(200)];
+        let error = quote_result(escaped.clone(), &request(1), 1024).unwrap_err();
+        assert!(error.contains("over the limit of 1024"), "{error}");
+        let stored = serde_json::to_vec(&quote_result(escaped, &request(1), 2048).unwrap())
+            .unwrap()
+            .len();
+        assert!(stored > 1024, "{stored}");
     }
 }

@@ -54,9 +54,9 @@ pub use self::traits::{
     ActivityStore, ExchangeRateStore, JobStore, PluginStore, QuoteStore, Store, TenantStore,
 };
 pub use self::types::{
-    ActivityEntry, ActivityFilter, ApiKey, Backend, JobOutcome, JobRun, NewActivity, NewApiKey,
-    NewPluginVersion, NewRate, Organization, Plugin, PluginBinary, PluginDetail, PluginVersion,
-    PoolState, Role, StoredRate,
+    ActivityEntry, ActivityFilter, ApiKey, Backend, JobOutcome, JobRun, KeyRevocation, NewActivity,
+    NewApiKey, NewPluginVersion, NewRate, Organization, Plugin, PluginBinary, PluginDetail,
+    PluginVersion, PoolState, Role, StoredRate,
 };
 
 /// Opens the store named by `url` and returns it as a trait object.

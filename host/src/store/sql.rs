@@ -89,10 +89,26 @@ pub(crate) const LIST_API_KEYS: &str = concat!(
     api_key_cols!(),
     " FROM api_keys WHERE organization_id = $1 ORDER BY created_at, id"
 );
-/// Keeps the first revocation time.
+/// What the last-admin guard reads: the active admin keys of `$1` and the active key
+/// `$2`, in id order (so concurrent revocations lock them in the same order).
+macro_rules! revoke_candidates {
+    () => {
+        concat!(
+            "SELECT ",
+            api_key_cols!(),
+            " FROM api_keys WHERE organization_id = $1 AND revoked_at IS NULL
+              AND (role = 'admin' OR id = $2) ORDER BY id"
+        )
+    };
+}
+/// SQLite: the transaction's write lock already excludes other revocations.
+pub(crate) const REVOKE_CANDIDATES: &str = revoke_candidates!();
+/// PostgreSQL: row locks; a revocation waiting on one re-reads the rows it got,
+/// so it sees the admin key the other one revoked as revoked.
+pub(crate) const REVOKE_CANDIDATES_LOCKED: &str = concat!(revoke_candidates!(), " FOR UPDATE");
 pub(crate) const REVOKE_API_KEY: &str = concat!(
-    "UPDATE api_keys SET revoked_at = coalesce(revoked_at, $3)
-     WHERE organization_id = $1 AND id = $2 RETURNING ",
+    "UPDATE api_keys SET revoked_at = $3
+     WHERE organization_id = $1 AND id = $2 AND revoked_at IS NULL RETURNING ",
     api_key_cols!()
 );
 /// The values of [`INSERT_API_KEY`].

@@ -18,9 +18,9 @@ use super::quote::{
     NewQuote, Pricing, Quote, QuoteFilter, QuoteRevision, QuoteStats, QuoteUpdate, StatsWindow,
 };
 use super::types::{
-    ActivityEntry, ActivityFilter, ApiKey, Backend, JobOutcome, JobRun, NewActivity, NewApiKey,
-    NewPluginVersion, NewRate, Organization, Plugin, PluginBinary, PluginDetail, PluginVersion,
-    PoolState, StoredRate,
+    ActivityEntry, ActivityFilter, ApiKey, Backend, JobOutcome, JobRun, KeyRevocation, NewActivity,
+    NewApiKey, NewPluginVersion, NewRate, Organization, Plugin, PluginBinary, PluginDetail,
+    PluginVersion, PoolState, StoredRate,
 };
 
 /// The whole store: every concern, plus the lifecycle of the connection pool. One
@@ -74,13 +74,22 @@ pub trait TenantStore: Send + Sync {
     /// All keys of an organization (revoked included), oldest first.
     async fn list_api_keys(&self, org: Uuid) -> Result<Vec<ApiKey>>;
 
-    /// Revokes a key of `org` (idempotent: keeps the first revocation time).
-    /// `NotFound` for an unknown id or another organization's key.
-    async fn revoke_api_key(&self, org: Uuid, id: Uuid) -> Result<ApiKey>;
+    /// Revokes an active key of `org`, unless it is the organization's last active
+    /// admin key (`LastAdminKey`, nothing changed). The count and the revocation are
+    /// one transaction that holds the organization's admin keys (PostgreSQL: row
+    /// locks; SQLite: the write lock), so of two admin keys revoking each other at
+    /// once exactly one succeeds. `NotFound` for an unknown, already revoked or
+    /// another organization's key.
+    async fn revoke_api_key(&self, org: Uuid, id: Uuid) -> Result<KeyRevocation>;
 
-    /// Records a successful authentication; writes only if the stored value
-    /// is absent or older than a minute, so it is cheap per request.
-    async fn touch_api_key_last_used(&self, id: Uuid, at: DateTime<Utc>) -> Result<()>;
+    /// Records that key `id` authenticated at `at`; writes only if the stored value
+    /// is absent or older than `min_gap` before `at`.
+    async fn touch_api_key_last_used(
+        &self,
+        id: Uuid,
+        at: DateTime<Utc>,
+        min_gap: Duration,
+    ) -> Result<()>;
 }
 
 /// Pricing plugins and their versions.

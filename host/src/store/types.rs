@@ -85,7 +85,7 @@ pub struct ApiKey {
     pub prefix: String,
     /// Creation time.
     pub created_at: DateTime<Utc>,
-    /// Last authenticated use (updated at most once a minute).
+    /// Last authenticated use (written at most once per `auth.last_used_interval_s`).
     pub last_used_at: Option<DateTime<Utc>>,
     /// Set once revoked; revoked keys no longer authenticate.
     pub revoked_at: Option<DateTime<Utc>>,
@@ -104,6 +104,30 @@ impl ApiKey {
             last_used_at: None,
             revoked_at: None,
         }
+    }
+}
+
+/// What [`TenantStore::revoke_api_key`](super::TenantStore::revoke_api_key) did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyRevocation {
+    /// The key, revoked now.
+    Revoked(ApiKey),
+    /// Refused: it is the organization's last active admin key.
+    LastAdminKey,
+}
+
+impl KeyRevocation {
+    /// The last-admin guard, over the organization's active admin keys and the key
+    /// `id` (as the revoking transaction read them, locked): `NotFound` if `id` is not
+    /// among them, `Some(LastAdminKey)` if it is the only admin, `None` to revoke.
+    pub(crate) fn refusal(active: &[ApiKey], id: Uuid) -> Result<Option<Self>, StoreError> {
+        let target = active
+            .iter()
+            .find(|key| key.id == id)
+            .ok_or(StoreError::NotFound)?;
+        let admins = active.iter().filter(|key| key.role == Role::Admin).count();
+        let last = target.role == Role::Admin && admins == 1;
+        Ok(last.then_some(Self::LastAdminKey))
     }
 }
 

@@ -3,44 +3,60 @@
 mod basics;
 mod bootstrap;
 mod bounds;
+mod cbr_nominal;
 mod export;
 mod golden;
 mod input_limits;
 mod isolation;
+mod isolation_matrix;
 mod keys;
 mod limits;
+mod member_refusals;
 mod openapi;
 mod operations;
+mod organizations;
+mod pagination;
 mod plugin_bounds;
 mod plugins;
 mod quotes;
 mod rates;
 mod rejections;
+mod rollback;
 mod sandbox;
 mod shutdown;
+mod shutdown_inflight;
+mod verify_rates;
 
 use quote_tests::{Client, TestServer};
 use std::process::Command;
 
-/// Creates another organization and an admin key for it with the `quote-host` CLI,
-/// against the server's database, and returns a client with that key.
+/// Creates another organization, empty (`--no-plugin`), and an admin key for it with
+/// the `quote-host` CLI, against the server's database, and returns a client with that key.
 pub fn other_organization(server: &TestServer, name: &str) -> Client {
-    let cli = |args: &[&str]| {
-        let output = Command::new(env!("CARGO_BIN_EXE_quote-host-under-test"))
-            .args(args)
-            .env("QUOTE_DATABASE__URL", &server.database.url)
-            .env("QUOTE_DATA_DIR", server.data_dir.path())
-            .env("QUOTE_LOG", "warn")
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "quote-host {args:?}: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8(output.stdout).unwrap()
-    };
-    cli(&["org", "create", name]);
-    let key = cli(&["key", "create", "--org", name, "--role", "admin"]);
+    organization_from_cli(server, name, &["--no-plugin"])
+}
+
+/// Runs `quote-host org create NAME FLAGS...` and `key create` against the server's
+/// database and returns a client with the new admin key.
+pub fn organization_from_cli(server: &TestServer, name: &str, flags: &[&str]) -> Client {
+    cli(server, &[&["org", "create", name], flags].concat());
+    let key = cli(server, &["key", "create", "--org", name, "--role", "admin"]);
     server.client(key.trim())
+}
+
+/// Runs the `quote-host` CLI on the server's database and data folder; its stdout.
+pub fn cli(server: &TestServer, args: &[&str]) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_quote-host-under-test"))
+        .args(args)
+        .env("QUOTE_DATABASE__URL", &server.database.url)
+        .env("QUOTE_DATA_DIR", server.data_dir.path())
+        .env("QUOTE_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "quote-host {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
 }

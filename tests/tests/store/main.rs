@@ -11,6 +11,7 @@ mod harness;
 mod ops;
 mod plugins;
 mod quotes;
+mod row_security;
 mod tenants;
 
 use std::collections::BTreeSet;

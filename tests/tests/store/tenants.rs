@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use crate::store::{
-    self, ActivityFilter, Backend, NewActivity, NewApiKey, NewPluginVersion, PostgresStore,
-    QuoteFilter, QuoteUpdate, Role, StatsWindow, StatusChange, Store, StoreError,
+    self, ActivityFilter, Backend, KeyRevocation, NewActivity, NewApiKey, NewPluginVersion,
+    PostgresStore, QuoteFilter, QuoteUpdate, Role, StatsWindow, StatusChange, Store, StoreError,
 };
 use chrono::Utc;
 use serde_json::json;
@@ -75,17 +75,26 @@ async fn orgs_and_keys_scenario(ctx: &Ctx) {
     assert_eq!(s.api_key_by_hash(&"f".repeat(64)).await.unwrap(), None);
 
     let at = Utc::now();
-    s.touch_api_key_last_used(key.id, at).await.unwrap();
+    let minute = Duration::from_secs(60);
+    s.touch_api_key_last_used(key.id, at, minute).await.unwrap();
     let listed = s.list_api_keys(acme.id).await.unwrap();
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].last_used_at, Some(truncate_micros(at)));
-    // Within a minute: no write.
-    s.touch_api_key_last_used(key.id, at + chrono::Duration::seconds(10))
+    // Within the gap: no write; past a shorter gap: written.
+    let later = at + chrono::Duration::seconds(10);
+    s.touch_api_key_last_used(key.id, later, minute)
         .await
         .unwrap();
     assert_eq!(
         s.list_api_keys(acme.id).await.unwrap()[0].last_used_at,
         Some(truncate_micros(at))
+    );
+    s.touch_api_key_last_used(key.id, later, Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.list_api_keys(acme.id).await.unwrap()[0].last_used_at,
+        Some(truncate_micros(later))
     );
 
     let other = new_org(s).await;
@@ -93,14 +102,31 @@ async fn orgs_and_keys_scenario(ctx: &Ctx) {
         s.revoke_api_key(other, key.id).await,
         Err(StoreError::NotFound)
     ));
-    let revoked = s.revoke_api_key(acme.id, key.id).await.unwrap();
-    assert!(revoked.revoked_at.is_some());
+    // The only admin key stays.
     assert_eq!(
-        s.revoke_api_key(acme.id, key.id).await.unwrap().revoked_at,
-        revoked.revoked_at
+        s.revoke_api_key(acme.id, key.id).await.unwrap(),
+        KeyRevocation::LastAdminKey
     );
+    assert!(s.api_key_by_hash(&"1".repeat(64)).await.unwrap().is_some());
+    let second = s
+        .create_api_key(new_key(acme.id, &"3".repeat(64)))
+        .await
+        .unwrap();
+    let KeyRevocation::Revoked(revoked) = s.revoke_api_key(acme.id, key.id).await.unwrap() else {
+        panic!("another admin key exists");
+    };
+    assert_eq!(revoked.id, key.id);
+    assert!(revoked.revoked_at.is_some());
+    assert!(matches!(
+        s.revoke_api_key(acme.id, key.id).await,
+        Err(StoreError::NotFound)
+    ));
     assert_eq!(s.api_key_by_hash(&"1".repeat(64)).await.unwrap(), None);
-    assert_eq!(s.list_api_keys(acme.id).await.unwrap().len(), 1);
+    assert_eq!(
+        s.revoke_api_key(acme.id, second.id).await.unwrap(),
+        KeyRevocation::LastAdminKey
+    );
+    assert_eq!(s.list_api_keys(acme.id).await.unwrap().len(), 2);
 }
 
 fn truncate_micros(t: chrono::DateTime<Utc>) -> chrono::DateTime<Utc> {

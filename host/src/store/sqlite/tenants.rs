@@ -7,7 +7,7 @@ use uuid::Uuid;
 use super::super::clock::{now, truncate_micros};
 use super::super::error::{Result, StoreError};
 use super::super::traits::TenantStore;
-use super::super::types::{ApiKey, NewApiKey, Organization};
+use super::super::types::{ApiKey, KeyRevocation, NewApiKey, Organization};
 use super::super::values::{Columns, values};
 use super::super::{rows, sql};
 use super::SqliteStore;
@@ -76,22 +76,36 @@ impl TenantStore for SqliteStore {
         rows::all(&found, rows::api_key)
     }
 
-    async fn revoke_api_key(&self, org: Uuid, id: Uuid) -> Result<ApiKey> {
+    async fn revoke_api_key(&self, org: Uuid, id: Uuid) -> Result<KeyRevocation> {
+        let mut tx = self.write_tx().await?;
+        let active = query(sql::REVOKE_CANDIDATES, &values![org, id])
+            .fetch_all(&mut *tx)
+            .await?;
+        let active = rows::all(&active, rows::api_key)?;
+        if let Some(refusal) = KeyRevocation::refusal(&active, id)? {
+            return Ok(refusal);
+        }
         let row = query(sql::REVOKE_API_KEY, &values![org, id, now()])
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        rows::api_key(&row)
+            .fetch_one(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(KeyRevocation::Revoked(rows::api_key(&row)?))
     }
 
-    async fn touch_api_key_last_used(&self, id: Uuid, at: DateTime<Utc>) -> Result<()> {
+    async fn touch_api_key_last_used(
+        &self,
+        id: Uuid,
+        at: DateTime<Utc>,
+        min_gap: std::time::Duration,
+    ) -> Result<()> {
         let at = truncate_micros(at);
-        query(
-            sql::TOUCH_API_KEY,
-            &values![id, at, at - Duration::seconds(60)],
-        )
-        .execute(&self.pool)
-        .await?;
+        let written_before = Duration::from_std(min_gap)
+            .ok()
+            .and_then(|gap| at.checked_sub_signed(gap))
+            .unwrap_or(at);
+        query(sql::TOUCH_API_KEY, &values![id, at, written_before])
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 }
