@@ -4,14 +4,18 @@ use crate::activity::{ActivityLog, ActivityWriter, WriterConfig};
 use crate::auth::{AuthCache, KeyUsage, KeyUsageWriter, UsageLimits};
 use crate::config::Config;
 use crate::dashboard::DashboardCache;
+use crate::documents::Documents;
+use crate::export_gate::ExportGate;
 use crate::fx::book::RateBook;
 use crate::fx::cbr::{CbrConfig, CbrSource};
 use crate::jobs::{ExchangeRateJob, Schedule};
 use crate::quoting::Pricer;
+use crate::quoting::amounts::AmountLimits;
 use crate::quoting::gate::CalculationGate;
 use crate::runtime::Runtime;
 use crate::store::{self, PoolOptionsConfig, Store};
 use anyhow::Context;
+use rust_decimal::Decimal;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -44,6 +48,10 @@ pub struct App {
     pub activity: ActivityLog,
     /// Dashboard figures per organization.
     pub dashboard: DashboardCache,
+    /// Exports running per organization, capped.
+    pub exports: ExportGate,
+    /// Renders quote documents (PDF, XLSX), a few at a time.
+    pub documents: Documents,
     /// The daily exchange-rate fetch (also run by `POST /api/exchange-rates/refresh`).
     pub exchange_rate_job: Arc<ExchangeRateJob>,
     /// When it runs.
@@ -127,13 +135,21 @@ impl App {
             config.dashboard.cache_entries,
             Duration::from_secs(config.dashboard.cache_ttl_s),
         );
+        let exports = ExportGate::new(config.http.max_exports_per_org as usize);
+        let documents = Documents::new(config.documents.clone());
         let runtime = Arc::new(runtime);
+        let amounts = AmountLimits {
+            max_quantity: Decimal::from(limits.max_quantity),
+            max_unit_price: Decimal::from(limits.max_unit_price),
+            max_amount: Decimal::from(limits.max_amount),
+        };
         let pricer = Pricer::new(
             store.clone(),
             runtime.clone(),
             exchange_rates,
             calculations,
             config.input_limits.clone(),
+            amounts,
         );
         let app = Self {
             config,
@@ -144,6 +160,8 @@ impl App {
             pricer,
             activity,
             dashboard,
+            exports,
+            documents,
             exchange_rate_job,
             exchange_rate_schedule,
             started_at: Instant::now(),

@@ -27,6 +27,7 @@ pub struct Config {
     pub auth: AuthConfig,
     pub exchange_rates: ExchangeRateConfig,
     pub bootstrap: BootstrapConfig,
+    pub documents: DocumentConfig,
 }
 
 impl Default for Config {
@@ -45,6 +46,7 @@ impl Default for Config {
             auth: AuthConfig::default(),
             exchange_rates: ExchangeRateConfig::default(),
             bootstrap: BootstrapConfig::default(),
+            documents: DocumentConfig::default(),
         }
     }
 }
@@ -65,6 +67,7 @@ impl std::fmt::Debug for Config {
             .field("auth", &self.auth)
             .field("exchange_rates", &self.exchange_rates)
             .field("bootstrap", &self.bootstrap)
+            .field("documents", &self.documents)
             .finish()
     }
 }
@@ -112,6 +115,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "auth",
     "exchange_rates",
     "bootstrap",
+    "documents",
 ];
 
 /// `QUOTE_DATABASE__URL` is a setting; `QUOTE_LOG`, `QUOTE_CONFIG` or a test's
@@ -218,6 +222,15 @@ pub struct HttpConfig {
     /// Longest user or plugin text repeated in an error message or an activity entry,
     /// in bytes; longer text is cut on a character boundary and marked with `…`. Default 512.
     pub max_echoed_text_bytes: usize,
+    /// How long a response write may stay blocked on a client that reads nothing before
+    /// the connection is closed (a stalled export, for one), in ms. Default 30000.
+    pub write_timeout_ms: u64,
+    /// Exports an organization may run at once; one more answers 429
+    /// `too_many_exports`. Default 2.
+    pub max_exports_per_org: u32,
+    /// Quotes an export reads per database round trip (1 to 10000): what a stalled
+    /// export holds in memory is about this many quotes as stored text. Default 50.
+    pub export_page_rows: u32,
 }
 
 impl Default for HttpConfig {
@@ -229,6 +242,9 @@ impl Default for HttpConfig {
             max_page_size: 100,
             default_page_size: 20,
             max_echoed_text_bytes: crate::text::DEFAULT_MAX_ECHOED_TEXT_BYTES,
+            write_timeout_ms: 30_000,
+            max_exports_per_org: 2,
+            export_page_rows: 50,
         }
     }
 }
@@ -244,6 +260,13 @@ pub struct CalculationConfig {
     pub queue_wait_ms: u64,
     /// Organizations whose in-flight counters are tracked at once. Default 10000.
     pub tracked_orgs: u64,
+    /// Largest item quantity (absolute value) a calculation accepts. Default 10^9.
+    pub max_quantity: u64,
+    /// Largest item unit price (absolute value). Default 10^12.
+    pub max_unit_price: u64,
+    /// Largest amount of a result (absolute value): each line's unit price and total,
+    /// the subtotal, tax and total. Default 10^15.
+    pub max_amount: u64,
 }
 
 impl Default for CalculationConfig {
@@ -253,6 +276,9 @@ impl Default for CalculationConfig {
             max_in_flight_per_org: 8,
             queue_wait_ms: 2_000,
             tracked_orgs: 10_000,
+            max_quantity: 1_000_000_000,
+            max_unit_price: 1_000_000_000_000,
+            max_amount: 1_000_000_000_000_000,
         }
     }
 }
@@ -413,6 +439,41 @@ impl Default for BootstrapConfig {
     fn default() -> Self {
         Self {
             organization: "demo".into(),
+        }
+    }
+}
+
+/// Quote documents (PDF, XLSX) and the branding that goes on them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DocumentConfig {
+    /// Most lines a quote may have to get a document. Default 10000.
+    pub max_lines: usize,
+    /// Most distinct breakdown fields across a quote's lines (columns of the XLSX
+    /// breakdown sheet). Default 100.
+    pub max_breakdown_columns: usize,
+    /// Documents rendered at once in this process (each on a blocking thread). Default 2.
+    pub max_concurrent_renders: usize,
+    /// How long a request waits for a free render slot before a 503, in ms. Default 2000.
+    pub render_wait_ms: u64,
+    /// Largest logo, in bytes of PNG. Default 256 KiB.
+    pub max_logo_bytes: usize,
+    /// Largest logo width and height, in pixels. Default 2048.
+    pub max_logo_pixels: u32,
+    /// Longest footer text, in characters. Default 500.
+    pub max_footer_chars: usize,
+}
+
+impl Default for DocumentConfig {
+    fn default() -> Self {
+        Self {
+            max_lines: 10_000,
+            max_breakdown_columns: 100,
+            max_concurrent_renders: 2,
+            render_wait_ms: 2_000,
+            max_logo_bytes: 256 * 1024,
+            max_logo_pixels: 2048,
+            max_footer_chars: 500,
         }
     }
 }

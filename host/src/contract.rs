@@ -246,7 +246,8 @@ fn is_date(text: &str) -> bool {
     shape && NaiveDate::parse_from_str(text, "%Y-%m-%d").is_ok()
 }
 
-fn is_decimal(text: &str) -> bool {
+/// `-?digits[.digits]`: the contract's decimal syntax (no exponent, plus sign or separators).
+pub(crate) fn is_decimal(text: &str) -> bool {
     let unsigned = text.strip_prefix('-').unwrap_or(text);
     let (whole, fraction) = match unsigned.split_once('.') {
         Some((whole, fraction)) => (whole, Some(fraction)),

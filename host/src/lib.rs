@@ -13,6 +13,8 @@ pub mod cli;
 pub mod config;
 pub mod contract;
 pub mod dashboard;
+pub mod documents;
+pub mod export_gate;
 pub mod fx;
 pub mod http;
 pub mod jobs;

@@ -1,6 +1,7 @@
 //! Test support: fresh databases (a SQLite file, or a PostgreSQL database per test),
 //! the real server started in-process on `127.0.0.1:0`, and an HTTP client.
 
+pub mod bulk;
 pub mod db;
 pub mod fake_cbr;
 pub mod server;

@@ -40,7 +40,8 @@ pub struct AcceptedTotals {
     pub currency: String,
     pub this_month: PeriodTotals,
     pub last_month: PeriodTotals,
-    /// Change of the accepted total from last month, in percent; absent when last month had none.
+    /// Change of the accepted total from last month, in percent; absent when last month had
+    /// none, or when the change is beyond the range of a decimal (about 7.9e28).
     #[schema(value_type = Option<String>)]
     pub trend_percent: Option<Decimal>,
 }
@@ -96,10 +97,7 @@ fn view(stats: &QuoteStats, computed_at: DateTime<Utc>, cached: bool) -> Dashboa
         .map(|currency| {
             let this_month = period(find(&stats.current_month.accepted, currency).as_ref());
             let last_month = period(find(&stats.previous_month.accepted, currency).as_ref());
-            let trend_percent = (!last_month.total.is_zero()).then(|| {
-                ((this_month.total - last_month.total) / last_month.total * Decimal::ONE_HUNDRED)
-                    .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
-            });
+            let trend_percent = trend_percent(this_month.total, last_month.total);
             AcceptedTotals {
                 currency: currency.to_string(),
                 this_month,
@@ -123,5 +121,31 @@ fn view(stats: &QuoteStats, computed_at: DateTime<Utc>, cached: bool) -> Dashboa
             .cloned()
             .map(QuoteView::summary)
             .collect(),
+    }
+}
+
+/// `(this - last) / last` in percent, rounded to 2 places; `None` when `last` is zero or
+/// the figure does not fit a decimal (a tiny last month against a huge one).
+fn trend_percent(this_month: Decimal, last_month: Decimal) -> Option<Decimal> {
+    let ratio = this_month
+        .checked_sub(last_month)?
+        .checked_div(last_month)?
+        .checked_mul(Decimal::ONE_HUNDRED)?;
+    Some(ratio.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_trend_never_overflows() {
+        assert_eq!(
+            trend_percent(Decimal::from(150), Decimal::from(100)),
+            Some(Decimal::from(50))
+        );
+        assert_eq!(trend_percent(Decimal::ONE, Decimal::ZERO), None);
+        assert_eq!(trend_percent(Decimal::MAX, Decimal::new(1, 4)), None);
+        assert_eq!(trend_percent(Decimal::MAX, Decimal::MIN), None);
     }
 }

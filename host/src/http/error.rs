@@ -84,6 +84,17 @@ impl ApiError {
         )
     }
 
+    pub fn too_many_requests(
+        code: &'static str,
+        message: impl Into<String>,
+        retry_after_s: u64,
+    ) -> Self {
+        Self {
+            retry_after: Some(retry_after_s),
+            ..Self::new(StatusCode::TOO_MANY_REQUESTS, code, message)
+        }
+    }
+
     pub fn unavailable(code: &'static str, message: impl Into<String>, retry_after_s: u64) -> Self {
         Self {
             retry_after: Some(retry_after_s),
@@ -196,6 +207,10 @@ pub fn pricing_error(error: PricingError, caller: &Caller) -> ApiError {
             ApiError::unprocessable("no_active_plugin", message)
         }
         PricingError::Variable(error) => ApiError::unprocessable(error.code, error.message),
+        PricingError::Amount(error) => {
+            let details = json!({"field": error.field(), "max": error.max()});
+            ApiError::unprocessable(error.code(), error.to_string()).with_details(details)
+        }
         PricingError::MissingRate(message) => ApiError::unprocessable("missing_rate", message),
         PricingError::Busy => ApiError::unavailable(
             "calculation_capacity",

@@ -65,6 +65,8 @@ pub struct DetailedHealth {
     #[schema(value_type = Object)]
     pub plugin_cache: CacheStats,
     pub calculations_in_flight: usize,
+    /// Quote exports streaming now, all organizations together.
+    pub exports_running: usize,
     pub activity: ActivityHealth,
     pub caches: CacheHealth,
     pub exchange_rates: RateJobHealth,
@@ -134,6 +136,7 @@ async fn get_detailed_health(State(state): State<AppState>, _admin: Admin) -> Js
         },
         plugin_cache: state.runtime.cache_stats().await,
         calculations_in_flight: state.pricer.calculations().in_flight(),
+        exports_running: state.exports.running(),
         activity: ActivityHealth {
             queue_depth: state.activity.depth(),
             queue_capacity: state.activity.capacity(),

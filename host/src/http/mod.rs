@@ -5,8 +5,10 @@
 
 mod activity;
 mod api_keys;
+mod branding;
 mod calculate;
 mod dashboard;
+mod documents;
 pub mod error;
 mod exchange_rates;
 mod export;
@@ -20,6 +22,7 @@ mod quote_actions;
 mod quotes;
 mod server;
 pub mod throttle;
+mod write_timeout;
 
 use crate::app::AppState;
 use axum::Router;
@@ -60,6 +63,7 @@ fn documented_routes(
         .merge(quotes::routes())
         .merge(dashboard::routes())
         .merge(activity::routes())
+        .merge(branding::routes())
         .merge(exchange_rates::routes());
     let calculate = OpenApiRouter::new()
         .merge(calculate::routes())
@@ -77,7 +81,10 @@ fn documented_routes(
         .merge(limited(default, &classes.default))
         .merge(limited(calculate, &classes.calculate))
         .merge(limited(upload, &classes.upload))
-        .merge(limited(export::routes(), &classes.export))
+        .merge(limited(
+            export::routes().merge(documents::routes()),
+            &classes.export,
+        ))
         .split_for_parts()
 }
 

@@ -17,6 +17,7 @@ use utoipa::OpenApi;
         (name = "keys", description = "Who you are and your organization's API keys"),
         (name = "plugins", description = "Your pricing rule sets"),
         (name = "quotes", description = "Price, store, list, export and verify quotes"),
+        (name = "documents", description = "Quote documents (PDF, XLSX) and the branding on them"),
         (name = "exchange-rates", description = "Central Bank of Russia rates used for pricing"),
         (name = "operations", description = "Health, metrics, activity"),
     )

@@ -42,7 +42,7 @@ pub struct Verification {
 #[utoipa::path(post, path = "/api/quotes/{id}/recalculate", tag = "quotes",
     params(("id" = Uuid, Path, description = "Quote id")),
     responses((status = 200, body = QuoteView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
-              (status = 408, body = ErrorBody), (status = 409, body = ErrorBody, description = "Only drafts are recalculated"),
+              (status = 408, body = ErrorBody), (status = 409, body = ErrorBody, description = "Only drafts are recalculated (`quote_not_draft`, also when the quote was sent during the calculation); another recalculation saved first (`quote_changed`)"),
               (status = 422, body = ErrorBody, description = "As for /api/quotes/calculate: an input limit (lowered since the quote was made), variables, rates or the plugin"), (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn recalculate_quote(
     State(state): State<AppState>,
@@ -52,13 +52,7 @@ async fn recalculate_quote(
     let organization = caller.organization.id;
     let quote = find_quote(&state, organization, id).await?;
     if quote.status != QuoteStatus::Draft {
-        return Err(ApiError::conflict(
-            "quote_not_draft",
-            format!(
-                "only drafts are recalculated; this quote is {}",
-                quote.status
-            ),
-        ));
+        return Err(not_draft(quote.status));
     }
     let stored: QuoteRequest = serde_json::from_value(quote.request).map_err(ApiError::internal)?;
     let today = Utc::now().date_naive();
@@ -92,13 +86,31 @@ async fn recalculate_quote(
                 .caller_did(&caller, "quote.recalculate", "quote", quote_id, metadata);
             Ok(Json(QuoteView::full(quote)))
         }
-        Err(StoreError::Conflict(_)) => Err(ApiError::conflict(
-            "quote_changed",
-            "the quote changed while it was being recalculated; read it again and retry",
-        )),
+        Err(StoreError::Conflict(_)) => Err(recalculation_lost(&state, organization, id).await),
         Err(StoreError::NotFound) => Err(quote_not_found(id)),
         Err(error) => Err(error.into()),
     }
+}
+
+/// The 409 of a recalculation whose save was refused: the quote left `draft` meanwhile
+/// (`quote_not_draft`, as if it had been sent before) or another recalculation saved
+/// first (`quote_changed`).
+async fn recalculation_lost(state: &AppState, organization: Uuid, id: Uuid) -> ApiError {
+    match find_quote(state, organization, id).await {
+        Ok(quote) if quote.status != QuoteStatus::Draft => not_draft(quote.status),
+        Ok(_) => ApiError::conflict(
+            "quote_changed",
+            "the quote changed while it was being recalculated; read it again and retry",
+        ),
+        Err(error) => error,
+    }
+}
+
+fn not_draft(status: QuoteStatus) -> ApiError {
+    ApiError::conflict(
+        "quote_not_draft",
+        format!("only drafts are recalculated; this quote is {status}"),
+    )
 }
 
 /// Re-runs the stored plugin version on the stored request and rates and compares.

@@ -1,9 +1,12 @@
-//! Serving the API on a listener: the throttle classes and their pruning task, graceful
-//! shutdown, and the grace after which running requests are abandoned.
+//! Serving the API on a listener: the throttle classes and their pruning task, the write
+//! timeout of every connection, graceful shutdown, and the grace after which running
+//! requests are abandoned.
 
 use super::router;
 use super::throttle::ThrottleClasses;
+use super::write_timeout::WriteTimeoutListener;
 use crate::app::AppState;
+use axum::serve::ListenerExt;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -26,6 +29,9 @@ pub async fn serve(
     });
     let signalled = CancellationToken::new();
     let on_signal = signalled.clone();
+    let write_timeout = Duration::from_millis(state.config.http.write_timeout_ms);
+    // `tap_io` (here doing nothing) is what gives any listener `ConnectInfo<SocketAddr>`.
+    let listener = WriteTimeoutListener::new(listener, write_timeout).tap_io(|_| {});
     let server = axum::serve(
         listener,
         router(state.clone(), &throttle).into_make_service_with_connect_info::<SocketAddr>(),

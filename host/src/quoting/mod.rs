@@ -1,7 +1,9 @@
 //! Pricing a quote: the [`Pricer`] bounds the input, chooses the plugin, checks the
-//! variables, assembles the exchange-rate snapshot, waits for a calculation slot and
-//! runs the plugin. Shared by calculate, create, recalculate and verify.
+//! variables, assembles the exchange-rate snapshot, waits for a calculation slot, runs
+//! the plugin and bounds the amounts in and out. Shared by calculate, create,
+//! recalculate and verify.
 
+pub mod amounts;
 pub mod diff;
 pub mod gate;
 pub mod limits;

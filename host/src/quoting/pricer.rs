@@ -2,6 +2,7 @@
 //! the validated result; what it returns ([`Priced`]) and why it fails
 //! ([`PricingError`]).
 
+use super::amounts::{AmountError, AmountLimits};
 use super::gate::CalculationGate;
 use super::limits::{self, InputLimits, LimitError};
 use super::variables;
@@ -44,6 +45,8 @@ pub enum PricingError {
     NoActivePlugin(String),
     #[error("{}", .0.message)]
     Variable(variables::VariableError),
+    #[error(transparent)]
+    Amount(AmountError),
     #[error("{0}")]
     MissingRate(String),
     #[error("every calculation slot is busy")]
@@ -63,18 +66,21 @@ pub struct Pricer {
     exchange_rates: Arc<RateBook>,
     calculations: CalculationGate,
     input_limits: InputLimits,
+    amounts: AmountLimits,
 }
 
 impl Pricer {
     /// A pricer reading plugins from `plugins`, running them in `runtime`, with rates
     /// from `exchange_rates`, at most as many calculations at once as `calculations`
-    /// admits, and only inputs within `input_limits`.
+    /// admits, only inputs within `input_limits`, and quantities, prices and totals
+    /// within `amounts`.
     pub fn new(
         plugins: Arc<dyn PluginStore>,
         runtime: Arc<Runtime>,
         exchange_rates: Arc<RateBook>,
         calculations: CalculationGate,
         input_limits: InputLimits,
+        amounts: AmountLimits,
     ) -> Self {
         Self {
             plugins,
@@ -82,6 +88,7 @@ impl Pricer {
             exchange_rates,
             calculations,
             input_limits,
+            amounts,
         }
     }
 
@@ -171,7 +178,8 @@ impl Pricer {
     }
 
     /// Prices a client's calculation input with the chosen plugin and stored rates: its
-    /// size and the variables are checked first, then the rates of the quote date looked up.
+    /// size, the quantities, prices and variables are checked first, then the rates of the
+    /// quote date looked up; the result's amounts are checked against the same limits.
     pub async fn price(
         &self,
         organization: Uuid,
@@ -191,6 +199,9 @@ impl Pricer {
         let mut request = input
             .into_request(today, Vec::new())
             .map_err(PricingError::InvalidInput)?;
+        self.amounts
+            .check_request(&request)
+            .map_err(PricingError::Amount)?;
         check_variables(&version, &request)?;
         let mut currencies: BTreeSet<String> = request
             .items
@@ -206,7 +217,11 @@ impl Pricer {
                 SnapshotError::Missing { .. } => PricingError::MissingRate(error.to_string()),
                 SnapshotError::Store(error) => PricingError::Store(error),
             })?;
-        self.run(organization, &version, request).await
+        let priced = self.run(organization, &version, request).await?;
+        self.amounts
+            .check_result(&priced.result)
+            .map_err(PricingError::Amount)?;
+        Ok(priced)
     }
 
     /// Runs one stored plugin version on a complete request (rates included), as it

@@ -121,16 +121,6 @@ impl StoreError {
         }
     }
 
-    /// Why archiving a revision changed nothing (`exists`: the quote is there).
-    pub(crate) fn revision_moved(exists: bool, expected_revision: i32) -> Self {
-        match exists {
-            true => Self::Conflict(format!(
-                "quote is no longer at revision {expected_revision}"
-            )),
-            false => Self::NotFound,
-        }
-    }
-
     /// Maps a unique violation to `Conflict(what)` and anything else as usual.
     pub(crate) fn unique_as_conflict(err: sqlx::Error, what: &str) -> Self {
         if Self::is_unique_violation(&err) {

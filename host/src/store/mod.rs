@@ -1,5 +1,6 @@
 //! Storage layer: one trait per concern ([`TenantStore`], [`PluginStore`],
-//! [`QuoteStore`], [`ExchangeRateStore`], [`ActivityStore`], [`JobStore`]) behind one
+//! [`QuoteStore`], [`ExchangeRateStore`], [`ActivityStore`], [`JobStore`],
+//! [`BrandingStore`]) behind one
 //! [`Store`], their domain types, and the SQLite and PostgreSQL implementations chosen
 //! by [`connect`] from the database URL.
 //!
@@ -51,12 +52,13 @@ pub use self::quote::{
 };
 pub use self::sqlite::SqliteStore;
 pub use self::traits::{
-    ActivityStore, ExchangeRateStore, JobStore, PluginStore, QuoteStore, Store, TenantStore,
+    ActivityStore, BrandingStore, ExchangeRateStore, JobStore, PluginStore, QuoteStore, Store,
+    TenantStore,
 };
 pub use self::types::{
-    ActivityEntry, ActivityFilter, ApiKey, Backend, JobOutcome, JobRun, KeyRevocation, NewActivity,
-    NewApiKey, NewPluginVersion, NewRate, Organization, Plugin, PluginBinary, PluginDetail,
-    PluginVersion, PoolState, Role, StoredRate,
+    ActivityEntry, ActivityFilter, ApiKey, Backend, Branding, JobOutcome, JobRun, KeyRevocation,
+    NewActivity, NewApiKey, NewPluginVersion, NewRate, Organization, Plugin, PluginBinary,
+    PluginDetail, PluginVersion, PoolState, Role, StoredRate,
 };
 
 /// Opens the store named by `url` and returns it as a trait object.

@@ -333,3 +333,20 @@ impl StatusChange {
         }
     }
 }
+
+/// Why saving a recalculation changed nothing, from the quote's status and revision now
+/// (`None`: no such quote). Only a draft still at the revision that was priced is saved.
+pub(crate) fn recalculation_refused(
+    current: Option<(QuoteStatus, i32)>,
+    expected_revision: i32,
+) -> StoreError {
+    match current {
+        Some((status, _)) if status != QuoteStatus::Draft => StoreError::Conflict(format!(
+            "the quote became {status} during the recalculation; only drafts are recalculated"
+        )),
+        Some((_, revision)) => StoreError::Conflict(format!(
+            "the quote is at revision {revision}, not {expected_revision} any more"
+        )),
+        None => StoreError::NotFound,
+    }
+}

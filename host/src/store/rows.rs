@@ -4,7 +4,8 @@
 use super::error::Result;
 use super::quote::{Quote, QuoteRevision};
 use super::types::{
-    ActivityEntry, ApiKey, JobRun, Organization, Plugin, PluginBinary, PluginVersion, StoredRate,
+    ActivityEntry, ApiKey, Branding, JobRun, Organization, Plugin, PluginBinary, PluginVersion,
+    StoredRate,
 };
 use super::values::Columns;
 
@@ -170,4 +171,13 @@ pub(crate) fn job_run(row: &impl Columns) -> Result<JobRun> {
 /// Decodes every row with `decode`.
 pub(crate) fn all<R, T>(rows: &[R], decode: impl Fn(&R) -> Result<T>) -> Result<Vec<T>> {
     rows.iter().map(decode).collect()
+}
+
+/// `organization_branding` columns.
+pub(crate) fn branding(row: &impl Columns) -> Result<Branding> {
+    Ok(Branding {
+        footer_text: row.opt_text("footer_text")?,
+        logo_png: row.opt_bytes("logo_png")?,
+        updated_at: row.time("updated_at")?,
+    })
 }

@@ -67,6 +67,16 @@ const ACTIVITY_COLS: &str =
     "id, organization_id, api_key_id, action, entity_type, entity_id, metadata, created_at";
 const JOB_COLS: &str = "id, job, started_at, finished_at, outcome, detail, items";
 
+// ----- branding of quote documents --------------------------------------------
+
+pub(crate) const BRANDING: &str = "SELECT footer_text, logo_png, updated_at FROM organization_branding WHERE organization_id = $1";
+pub(crate) const SET_BRANDING: &str =
+    "INSERT INTO organization_branding (organization_id, footer_text, logo_png, updated_at)
+     VALUES ($1, $2, $3, $4)
+     ON CONFLICT (organization_id) DO UPDATE
+     SET footer_text = excluded.footer_text, logo_png = excluded.logo_png,
+         updated_at = excluded.updated_at";
+
 // ----- tenants and keys ----------------------------------------------------
 
 pub(crate) const INSERT_ORGANIZATION: &str =
@@ -234,23 +244,26 @@ pub(crate) const QUOTE: &str = concat!(
     " FROM quotes WHERE organization_id = $1 AND id = $2"
 );
 pub(crate) const QUOTE_STATUS: &str =
-    "SELECT status FROM quotes WHERE organization_id = $1 AND id = $2";
+    "SELECT status, revision FROM quotes WHERE organization_id = $1 AND id = $2";
 pub(crate) const DELETE_QUOTE: &str = "DELETE FROM quotes WHERE organization_id = $1 AND id = $2";
-/// Copies the current result into `quote_revisions` if the quote is at revision `$3`.
+/// Copies the current result into `quote_revisions` if the quote is a draft at revision
+/// `$3` (only drafts are recalculated).
 pub(crate) const ARCHIVE_REVISION: &str =
     "INSERT INTO quote_revisions (quote_id, organization_id, revision, currency, subtotal, tax,
          total, request, result, plugin_name, plugin_version, plugin_sha256, rates, fuel_used,
          created_at, archived_at)
      SELECT id, organization_id, revision, currency, subtotal, tax, total, request, result,
          plugin_name, plugin_version, plugin_sha256, rates, fuel_used, priced_at, $4
-     FROM quotes WHERE organization_id = $1 AND id = $2 AND revision = $3";
-/// Stores a new pricing as the next revision; values from [`pricing_values`].
+     FROM quotes WHERE organization_id = $1 AND id = $2 AND revision = $3 AND status = 'draft'";
+/// Stores a new pricing as the next revision, only while the quote is a draft at revision
+/// `$3`: a status change that lands during the calculation wins; values from
+/// [`pricing_values`].
 pub(crate) const SAVE_PRICING: &str = concat!(
     "UPDATE quotes SET currency = $4, subtotal = $5, tax = $6, total = $7, request = $8,
          result = $9, plugin_name = $10, plugin_version = $11, plugin_sha256 = $12,
          rates = $13, fuel_used = $14, revision = revision + 1, priced_at = $15,
          updated_at = $15
-     WHERE organization_id = $1 AND id = $2 AND revision = $3 RETURNING ",
+     WHERE organization_id = $1 AND id = $2 AND revision = $3 AND status = 'draft' RETURNING ",
     quote_cols!()
 );
 pub(crate) const QUOTE_REVISIONS: &str =
@@ -342,11 +355,22 @@ pub(crate) fn quote_page(
     page(sql, limit, cursor);
 }
 
-/// Every matching quote, oldest first, for an export.
-pub(crate) fn quote_export(sql: &mut impl SqlText, organization: Uuid, filter: QuoteFilter) {
+/// A page of an export: full quotes after `after`, oldest first, at most `limit`.
+pub(crate) fn quote_export_page(
+    sql: &mut impl SqlText,
+    organization: Uuid,
+    filter: QuoteFilter,
+    after: Option<PageCursor>,
+    limit: u32,
+) {
     sql.sql(concat!("SELECT ", quote_cols!()));
     quotes_where(sql, organization, filter);
-    sql.sql(" ORDER BY created_at, id");
+    if let Some(after) = after {
+        sql.sql(" AND (created_at, id) > ")
+            .tuple(&values![after.created_at, after.id]);
+    }
+    sql.sql(" ORDER BY created_at, id LIMIT ")
+        .value(Value::Big(i64::from(limit)));
 }
 
 /// Changes title and/or status. A status change applies only while the quote is still

@@ -18,16 +18,22 @@ use super::quote::{
     NewQuote, Pricing, Quote, QuoteFilter, QuoteRevision, QuoteStats, QuoteUpdate, StatsWindow,
 };
 use super::types::{
-    ActivityEntry, ActivityFilter, ApiKey, Backend, JobOutcome, JobRun, KeyRevocation, NewActivity,
-    NewApiKey, NewPluginVersion, NewRate, Organization, Plugin, PluginBinary, PluginDetail,
-    PluginVersion, PoolState, StoredRate,
+    ActivityEntry, ActivityFilter, ApiKey, Backend, Branding, JobOutcome, JobRun, KeyRevocation,
+    NewActivity, NewApiKey, NewPluginVersion, NewRate, Organization, Plugin, PluginBinary,
+    PluginDetail, PluginVersion, PoolState, StoredRate,
 };
 
 /// The whole store: every concern, plus the lifecycle of the connection pool. One
 /// implementation per backend, shared as `Arc<dyn Store>`.
 #[async_trait]
 pub trait Store:
-    TenantStore + PluginStore + QuoteStore + ExchangeRateStore + ActivityStore + JobStore
+    TenantStore
+    + PluginStore
+    + QuoteStore
+    + ExchangeRateStore
+    + ActivityStore
+    + JobStore
+    + BrandingStore
 {
     /// Which backend this is (logs, health output).
     fn backend(&self) -> Backend;
@@ -90,6 +96,21 @@ pub trait TenantStore: Send + Sync {
         at: DateTime<Utc>,
         min_gap: Duration,
     ) -> Result<()>;
+}
+
+/// The branding of an organization's quote documents (tenant-scoped).
+#[async_trait]
+pub trait BrandingStore: Send + Sync {
+    /// `org`'s branding; `None` until an admin first sets it.
+    async fn branding(&self, org: Uuid) -> Result<Option<Branding>>;
+
+    /// Replaces `org`'s branding as a whole (`None` clears a part) and returns it.
+    async fn set_branding(
+        &self,
+        org: Uuid,
+        footer_text: Option<&str>,
+        logo_png: Option<&[u8]>,
+    ) -> Result<Branding>;
 }
 
 /// Pricing plugins and their versions.
@@ -169,7 +190,8 @@ pub trait QuoteStore: Send + Sync {
 
     /// Recalculation: in one transaction archives the current result into
     /// `quote_revisions` and stores `pricing` as revision + 1, provided the
-    /// quote is still at `expected_revision` (else `Conflict`).
+    /// quote is still a draft at `expected_revision`, checked in the statements that
+    /// write (else `Conflict`: a status change or another recalculation won).
     async fn save_quote_revision(
         &self,
         org: Uuid,
@@ -182,14 +204,17 @@ pub trait QuoteStore: Send + Sync {
     /// quote itself). `NotFound` if the quote is absent.
     async fn quote_revisions(&self, org: Uuid, id: Uuid) -> Result<Vec<QuoteRevision>>;
 
-    /// Export: every matching quote, oldest first (`created_at, id`), streamed
-    /// from a database cursor with flat memory. The stream owns its connection
-    /// (PostgreSQL: a tenant transaction) until it ends or is dropped.
-    async fn export_quotes(
+    /// Export: every matching quote, oldest first (`created_at, id`), read in keyset
+    /// pages of `page_rows` (1..=10000) as the stream is consumed. Each page takes a
+    /// connection (PostgreSQL: a tenant transaction) only while it is read, so a
+    /// consumer that stops reading holds no connection. Quotes created or changed
+    /// during the export appear as they are when their page is read.
+    fn export_quotes(
         &self,
         org: Uuid,
         filter: QuoteFilter,
-    ) -> Result<BoxStream<'static, Result<Quote>>>;
+        page_rows: u32,
+    ) -> BoxStream<'static, Result<Quote>>;
 
     /// Dashboard aggregates: counts by status, per-currency accepted totals
     /// for the current and previous month, most recent quotes.

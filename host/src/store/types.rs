@@ -419,3 +419,15 @@ impl PoolState {
         }
     }
 }
+
+/// How an organization's quote documents look: an optional PNG logo and an optional
+/// footer text, both on every PDF and XLSX.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Branding {
+    /// Printed at the bottom of every page.
+    pub footer_text: Option<String>,
+    /// A PNG, checked for size and dimensions before it is stored.
+    pub logo_png: Option<Vec<u8>>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+}

@@ -43,6 +43,8 @@ pub(crate) enum Value<'a> {
     OptDate(Option<NaiveDate>),
     /// Bytes.
     Bytes(&'a [u8]),
+    /// Nullable bytes.
+    OptBytes(Option<&'a [u8]>),
 }
 
 impl From<Uuid> for Value<'_> {
@@ -129,6 +131,12 @@ impl<'a> From<&'a [u8]> for Value<'a> {
     }
 }
 
+impl<'a> From<Option<&'a [u8]>> for Value<'a> {
+    fn from(bytes: Option<&'a [u8]>) -> Self {
+        Self::OptBytes(bytes)
+    }
+}
+
 /// `[Value::from(a), Value::from(b), ...]`: the values of a statement, in placeholder order.
 macro_rules! values {
     ($($value:expr),* $(,)?) => {
@@ -166,6 +174,8 @@ pub(crate) trait Columns {
     fn date(&self, name: &str) -> Result<NaiveDate>;
     /// A bytes column.
     fn bytes(&self, name: &str) -> Result<Vec<u8>>;
+    /// A nullable bytes column.
+    fn opt_bytes(&self, name: &str) -> Result<Option<Vec<u8>>>;
 
     /// A text column parsed into one of our enums (role, status, outcome).
     fn parsed<T: std::str::FromStr<Err = StoreError>>(&self, name: &str) -> Result<T> {
@@ -238,6 +248,9 @@ where
     fn bytes(&self, name: &str) -> Result<Vec<u8>> {
         column(self, name)
     }
+    fn opt_bytes(&self, name: &str) -> Result<Option<Vec<u8>>> {
+        column(self, name)
+    }
 }
 
 /// A statement assembled at run time (filters, pages, multi-row inserts): SQL text and
@@ -295,6 +308,7 @@ where
     NaiveDate: for<'t> Encode<'t, DB> + Type<DB>,
     Option<NaiveDate>: for<'t> Encode<'t, DB> + Type<DB>,
     Vec<u8>: for<'t> Encode<'t, DB> + Type<DB>,
+    Option<Vec<u8>>: for<'t> Encode<'t, DB> + Type<DB>,
 {
     match value {
         Value::Id(id) => target.bind_one(id),
@@ -310,6 +324,7 @@ where
         Value::Date(day) => target.bind_one(day),
         Value::OptDate(day) => target.bind_one(day),
         Value::Bytes(bytes) => target.bind_one(bytes.to_vec()),
+        Value::OptBytes(bytes) => target.bind_one(bytes.map(<[u8]>::to_vec)),
     }
 }
 

@@ -3,12 +3,13 @@
 
 use super::quotes::{bearing_quote, seed_sample_rates};
 use futures::StreamExt;
+use quote_tests::bulk::clone_quote;
 use quote_tests::{Backend, TestServer, on_both_databases};
 
 const QUOTES: i64 = 100_000;
 
 /// Resident memory of this process (the server runs in it), in bytes.
-fn rss_bytes() -> u64 {
+pub fn rss_bytes() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap();
     let line = status
         .lines()
@@ -16,46 +17,6 @@ fn rss_bytes() -> u64 {
         .unwrap();
     let kib: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
     kib * 1024
-}
-
-/// Copies one quote `QUOTES - 1` times with new ids and numbers, in the database.
-async fn clone_quote(server: &TestServer, id: &str) {
-    let id = uuid::Uuid::parse_str(id).unwrap();
-    match server.database.backend {
-        Backend::Sqlite => {
-            let pool = sqlx::SqlitePool::connect(&server.database.url)
-                .await
-                .unwrap();
-            let sql = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?) \
-                INSERT INTO quotes (id, organization_id, number, title, status, currency, subtotal, tax, total, \
-                request, result, plugin_name, plugin_version, plugin_sha256, rates, fuel_used, revision, \
-                priced_at, created_at, updated_at) \
-                SELECT randomblob(16), organization_id, 'X-' || i, title, status, currency, subtotal, tax, total, \
-                request, result, plugin_name, plugin_version, plugin_sha256, rates, fuel_used, revision, \
-                priced_at, created_at, updated_at FROM quotes, n WHERE id = ?";
-            sqlx::query(sql)
-                .bind(QUOTES - 1)
-                .bind(id.as_bytes().to_vec())
-                .execute(&pool)
-                .await
-                .unwrap();
-        }
-        Backend::Postgres => {
-            let pool = sqlx::PgPool::connect(&server.database.url).await.unwrap();
-            let sql = "INSERT INTO quotes (id, organization_id, number, title, status, currency, subtotal, tax, \
-                total, request, result, plugin_name, plugin_version, plugin_sha256, rates, fuel_used, revision, \
-                priced_at, created_at, updated_at) \
-                SELECT gen_random_uuid(), organization_id, 'X-' || i, title, status, currency, subtotal, tax, total, \
-                request, result, plugin_name, plugin_version, plugin_sha256, rates, fuel_used, revision, \
-                priced_at, created_at, updated_at FROM quotes, generate_series(1, $1) AS i WHERE id = $2";
-            sqlx::query(sql)
-                .bind(QUOTES - 1)
-                .bind(id)
-                .execute(&pool)
-                .await
-                .unwrap();
-        }
-    }
 }
 
 /// Streams the export, counting rows and bytes without keeping them.
@@ -87,7 +48,7 @@ async fn exporting_100k_quotes_keeps_memory_flat(backend: Backend) {
         .post("/api/quotes", &bearing_quote("bulk"))
         .await
         .expect(201);
-    clone_quote(&server, created.body["id"].as_str().unwrap()).await;
+    clone_quote(&server, created.body["id"].as_str().unwrap(), QUOTES - 1).await;
 
     // Warm up allocator and connection pools with a first full pass, then measure.
     let (rows, _, _) = stream_export(&server, "text/csv").await;

@@ -1,9 +1,11 @@
 //! The real server over real HTTP, every scenario on SQLite and on PostgreSQL.
 
+mod amounts;
 mod basics;
 mod bootstrap;
 mod bounds;
 mod cbr_nominal;
+mod documents;
 mod export;
 mod golden;
 mod input_limits;
@@ -20,11 +22,13 @@ mod plugin_bounds;
 mod plugins;
 mod quotes;
 mod rates;
+mod recalculation;
 mod rejections;
 mod rollback;
 mod sandbox;
 mod shutdown;
 mod shutdown_inflight;
+mod stalled_exports;
 mod verify_rates;
 
 use quote_tests::{Client, TestServer};

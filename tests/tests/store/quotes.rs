@@ -221,7 +221,20 @@ async fn status_and_revisions_scenario(ctx: &Ctx) {
         .await;
     assert!(matches!(missing, Err(StoreError::NotFound)));
 
-    // Recalculation keeps the previous result.
+    // A sent quote is not recalculated: its result and revision stay as they were.
+    let refused = s
+        .save_quote_revision(org, q.id, 1, pricing("RUB", "1"))
+        .await;
+    assert!(
+        matches!(refused, Err(StoreError::Conflict(_))),
+        "{refused:?}"
+    );
+    let kept = s.quote(org, q.id).await.unwrap().unwrap();
+    assert_eq!((kept.revision, kept.total), (1, q.total));
+    assert!(s.quote_revisions(org, q.id).await.unwrap().is_empty());
+
+    // Recalculation of a draft keeps the previous result.
+    let q = new_quote(s, org, "100.00").await;
     let mut repriced = pricing("USD", "123.4500");
     repriced.plugin_version = 2;
     let r2 = s
@@ -235,7 +248,7 @@ async fn status_and_revisions_scenario(ctx: &Ctx) {
     assert_eq!(r2.total.to_string(), "123.4500");
     assert_eq!(
         (r2.number.as_str(), r2.status),
-        (q.number.as_str(), QuoteStatus::Sent)
+        (q.number.as_str(), QuoteStatus::Draft)
     );
     let stale = s.save_quote_revision(org, q.id, 1, repriced.clone()).await;
     assert!(matches!(stale, Err(StoreError::Conflict(_))), "{stale:?}");
@@ -438,7 +451,8 @@ async fn export_scenario(ctx: &Ctx) {
     );
 
     let started = Instant::now();
-    let mut stream = s.export_quotes(org, QuoteFilter::default()).await.unwrap();
+    // Pages of 97 rows: many page boundaries, and a last page that is short.
+    let mut stream = s.export_quotes(org, QuoteFilter::default(), 97);
     let mut count = 0;
     let mut last: Option<(chrono::DateTime<Utc>, Uuid)> = None;
     let mut numbers = BTreeSet::new();
@@ -466,14 +480,13 @@ async fn export_scenario(ctx: &Ctx) {
             QuoteFilter {
                 status: Some(QuoteStatus::Sent),
             },
+            100,
         )
-        .await
-        .unwrap()
         .collect()
         .await;
     assert!(none.is_empty());
     for _ in 0..12 {
-        let mut partial = s.export_quotes(org, QuoteFilter::default()).await.unwrap();
+        let mut partial = s.export_quotes(org, QuoteFilter::default(), 100);
         partial.next().await.unwrap().unwrap();
     }
     assert!(s.quote(org, Uuid::now_v7()).await.unwrap().is_none());

@@ -13,9 +13,10 @@ use uuid::Uuid;
 
 /// The tables the migration protects; the test also finds any table with an
 /// `organization_id` column and insists it is protected too.
-const PROTECTED: [&str; 7] = [
+const PROTECTED: [&str; 8] = [
     "activity_logs",
     "api_keys",
+    "organization_branding",
     "plugin_versions",
     "plugins",
     "quote_counters",
@@ -91,6 +92,7 @@ async fn populate(store: &dyn Store, org: Uuid) {
         .save_quote_revision(org, quote.id, quote.revision, pricing("RUB", "11.00"))
         .await
         .unwrap();
+    store.set_branding(org, Some("footer"), None).await.unwrap();
     store
         .insert_activity_batch(&[NewActivity {
             organization_id: Some(org),

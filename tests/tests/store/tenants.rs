@@ -206,8 +206,7 @@ async fn tenant_isolation_scenario(ctx: &Ctx) {
             .is_empty()
     );
     let exported: Vec<_> =
-        futures::StreamExt::collect(s.export_quotes(b, QuoteFilter::default()).await.unwrap())
-            .await;
+        futures::StreamExt::collect(s.export_quotes(b, QuoteFilter::default(), 100)).await;
     assert!(exported.is_empty());
     let now = Utc::now();
     let window = StatsWindow {

@@ -10,6 +10,7 @@
 //! migrations) run as the login role, which bypasses RLS as table owner.
 
 mod activity;
+mod branding;
 mod exchange_rates;
 mod jobs;
 mod plugins;

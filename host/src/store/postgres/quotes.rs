@@ -13,7 +13,7 @@ use super::super::cursor::{Page, PageCursor, clamp_limit, make_page};
 use super::super::error::{Result, StoreError};
 use super::super::quote::{
     NewQuote, PeriodStats, Pricing, Quote, QuoteFilter, QuoteRevision, QuoteStats, QuoteStatus,
-    QuoteUpdate, StatsWindow, StatusChange,
+    QuoteUpdate, StatsWindow, StatusChange, recalculation_refused,
 };
 use super::super::stats::{self, CurrencySums};
 use super::super::traits::QuoteStore;
@@ -22,15 +22,18 @@ use super::super::{export, rows, sql};
 use super::PostgresStore;
 use super::query;
 
-/// Accepted totals of `[$2, $3)` per currency, summed exactly as NUMERIC.
-const ACCEPTED_BETWEEN: &str = "SELECT currency, count(*) AS n, sum(total) AS total FROM quotes
+/// Accepted totals of `[$2, $3)` per currency, summed exactly as NUMERIC and read as
+/// text (the sum may be beyond a decimal's range; [`CurrencySums`] clamps it).
+const ACCEPTED_BETWEEN: &str =
+    "SELECT currency, count(*) AS n, sum(total)::text AS total FROM quotes
      WHERE organization_id = $1 AND status = 'accepted' AND created_at >= $2 AND created_at < $3
      GROUP BY currency";
 
-/// Locks the quote: a concurrent recalculation waits here and then sees the new
-/// revision (instead of colliding on the archive's key).
+/// Locks the quote: a concurrent recalculation or status change waits here, and the
+/// save then sees the status and revision it left (instead of colliding on the
+/// archive's key or overwriting an accepted quote).
 const LOCK_REVISION: &str =
-    "SELECT revision FROM quotes WHERE organization_id = $1 AND id = $2 FOR UPDATE";
+    "SELECT status, revision FROM quotes WHERE organization_id = $1 AND id = $2 FOR UPDATE";
 
 #[async_trait]
 impl QuoteStore for PostgresStore {
@@ -87,8 +90,9 @@ impl QuoteStore for PostgresStore {
         let mut tx = self.tenant_tx(org).await?;
         let row = statement.build().fetch_optional(&mut *tx).await?;
         let Some(row) = row else {
-            let current = current_status(&mut tx, org, id).await?;
-            return Err(StatusChange::refused(current, update.status));
+            let current = current_state(&mut tx, org, id).await?;
+            let status = current.map(|(status, _)| status);
+            return Err(StatusChange::refused(status, update.status));
         };
         tx.commit().await?;
         rows::quote(&row)
@@ -118,34 +122,33 @@ impl QuoteStore for PostgresStore {
         let locked = query(LOCK_REVISION, &values![org, id])
             .fetch_optional(&mut *tx)
             .await?;
-        match locked.map(|row| row.int("revision")).transpose()? {
-            None => return Err(StoreError::NotFound),
-            Some(revision) if revision != expected_revision => {
-                return Err(StoreError::Conflict(format!(
-                    "quote is at revision {revision}, not {expected_revision}"
-                )));
-            }
-            Some(_) => {}
+        let state = locked
+            .map(|row| Ok::<_, StoreError>((row.parsed("status")?, row.int("revision")?)))
+            .transpose()?;
+        if state != Some((QuoteStatus::Draft, expected_revision)) {
+            return Err(recalculation_refused(state, expected_revision));
         }
-        let archived = query(
+        // The row is locked: the conditional statements below see the state just checked.
+        query(
             sql::ARCHIVE_REVISION,
             &values![org, id, expected_revision, at],
         )
         .execute(&mut *tx)
         .await?;
-        if archived.rows_affected() == 0 {
-            let exists = current_status(&mut tx, org, id).await?.is_some();
-            return Err(StoreError::revision_moved(exists, expected_revision));
-        }
         let saved = sql::pricing_values(org, id, expected_revision, &pricing, at);
-        let row = query(sql::SAVE_PRICING, &saved).fetch_one(&mut *tx).await?;
+        let Some(row) = query(sql::SAVE_PRICING, &saved)
+            .fetch_optional(&mut *tx)
+            .await?
+        else {
+            return Err(recalculation_refused(state, expected_revision));
+        };
         tx.commit().await?;
         rows::quote(&row)
     }
 
     async fn quote_revisions(&self, org: Uuid, id: Uuid) -> Result<Vec<QuoteRevision>> {
         let mut tx = self.tenant_tx(org).await?;
-        if current_status(&mut tx, org, id).await?.is_none() {
+        if current_state(&mut tx, org, id).await?.is_none() {
             return Err(StoreError::NotFound);
         }
         let found = query(sql::QUOTE_REVISIONS, &values![org, id])
@@ -155,27 +158,24 @@ impl QuoteStore for PostgresStore {
         rows::all(&found, rows::quote_revision)
     }
 
-    async fn export_quotes(
+    fn export_quotes(
         &self,
         org: Uuid,
         filter: QuoteFilter,
-    ) -> Result<BoxStream<'static, Result<Quote>>> {
-        let mut tx = self.tenant_tx(org).await?;
-        // The export may outlive any sane statement timeout while a slow
-        // client drains it; the transaction is confined by RLS anyway.
-        sqlx::query("SELECT set_config('statement_timeout', '0', true)")
-            .execute(&mut *tx)
-            .await?;
-        let (sender, stream) = export::channel();
-        tokio::spawn(async move {
-            let mut statement = QueryBuilder::<Postgres>::start();
-            sql::quote_export(&mut statement, org, filter);
-            export::forward(statement.build().fetch(&mut *tx), sender).await;
-            // Read-only: ending it either way is fine; an abandoned export's
-            // remaining rows are drained before the connection is reused.
-            let _ = tx.rollback().await;
-        });
-        Ok(stream)
+        page_rows: u32,
+    ) -> BoxStream<'static, Result<Quote>> {
+        let store = self.clone();
+        export::paged(page_rows, move |after, limit| {
+            let store = store.clone();
+            async move {
+                let mut page = QueryBuilder::<Postgres>::start();
+                sql::quote_export_page(&mut page, org, filter, after, limit);
+                let mut tx = store.tenant_tx(org).await?;
+                let found = page.build().fetch_all(&mut *tx).await?;
+                tx.commit().await?;
+                Ok(found)
+            }
+        })
     }
 
     async fn quote_stats(&self, org: Uuid, w: StatsWindow) -> Result<QuoteStats> {
@@ -220,14 +220,15 @@ async fn period(
     Ok(sums.period(from, to, created))
 }
 
-/// Current status of a quote, `None` if it does not exist in `org`.
-async fn current_status(
+/// Current status and revision of a quote, `None` if it does not exist in `org`.
+async fn current_state(
     conn: &mut PgConnection,
     org: Uuid,
     id: Uuid,
-) -> Result<Option<QuoteStatus>> {
+) -> Result<Option<(QuoteStatus, i32)>> {
     let row = query(sql::QUOTE_STATUS, &values![org, id])
         .fetch_optional(&mut *conn)
         .await?;
-    row.map(|row| row.parsed("status")).transpose()
+    row.map(|row| Ok((row.parsed("status")?, row.int("revision")?)))
+        .transpose()
 }

@@ -8,6 +8,7 @@
 //! serialized.
 
 mod activity;
+mod branding;
 mod exchange_rates;
 mod jobs;
 mod plugins;

@@ -13,7 +13,7 @@ use super::super::cursor::{Page, PageCursor, clamp_limit, make_page};
 use super::super::error::{Result, StoreError};
 use super::super::quote::{
     NewQuote, PeriodStats, Pricing, Quote, QuoteFilter, QuoteRevision, QuoteStats, QuoteStatus,
-    QuoteUpdate, StatsWindow, StatusChange,
+    QuoteUpdate, StatsWindow, StatusChange, recalculation_refused,
 };
 use super::super::stats::{self, CurrencySums};
 use super::super::traits::QuoteStore;
@@ -78,8 +78,9 @@ impl QuoteStore for SqliteStore {
         sql::update_quote(&mut statement, org, id, &update, now());
         let row = statement.build().fetch_optional(&mut *tx).await?;
         let Some(row) = row else {
-            let current = current_status(&mut tx, org, id).await?;
-            return Err(StatusChange::refused(current, update.status));
+            let current = current_state(&mut tx, org, id).await?;
+            let status = current.map(|(status, _)| status);
+            return Err(StatusChange::refused(status, update.status));
         };
         tx.commit().await?;
         rows::quote(&row)
@@ -110,19 +111,28 @@ impl QuoteStore for SqliteStore {
         )
         .execute(&mut *tx)
         .await?;
-        if archived.rows_affected() == 0 {
-            let exists = current_status(&mut tx, org, id).await?.is_some();
-            return Err(StoreError::revision_moved(exists, expected_revision));
-        }
         let saved = sql::pricing_values(org, id, expected_revision, &pricing, at);
-        let row = query(sql::SAVE_PRICING, &saved).fetch_one(&mut *tx).await?;
+        // The write lock is held since BEGIN IMMEDIATE, so nothing changes between the
+        // two conditional statements; either both apply or the quote moved on.
+        let row = match archived.rows_affected() {
+            0 => None,
+            _ => {
+                query(sql::SAVE_PRICING, &saved)
+                    .fetch_optional(&mut *tx)
+                    .await?
+            }
+        };
+        let Some(row) = row else {
+            let current = current_state(&mut tx, org, id).await?;
+            return Err(recalculation_refused(current, expected_revision));
+        };
         tx.commit().await?;
         rows::quote(&row)
     }
 
     async fn quote_revisions(&self, org: Uuid, id: Uuid) -> Result<Vec<QuoteRevision>> {
         let mut tx = self.pool.begin().await?;
-        if current_status(&mut tx, org, id).await?.is_none() {
+        if current_state(&mut tx, org, id).await?.is_none() {
             return Err(StoreError::NotFound);
         }
         let found = query(sql::QUOTE_REVISIONS, &values![org, id])
@@ -132,19 +142,21 @@ impl QuoteStore for SqliteStore {
         rows::all(&found, rows::quote_revision)
     }
 
-    async fn export_quotes(
+    fn export_quotes(
         &self,
         org: Uuid,
         filter: QuoteFilter,
-    ) -> Result<BoxStream<'static, Result<Quote>>> {
-        let mut conn = self.pool.acquire().await?;
-        let (sender, stream) = export::channel();
-        tokio::spawn(async move {
-            let mut statement = QueryBuilder::<Sqlite>::start();
-            sql::quote_export(&mut statement, org, filter);
-            export::forward(statement.build().fetch(&mut *conn), sender).await;
-        });
-        Ok(stream)
+        page_rows: u32,
+    ) -> BoxStream<'static, Result<Quote>> {
+        let pool = self.pool.clone();
+        export::paged(page_rows, move |after, limit| {
+            let pool = pool.clone();
+            async move {
+                let mut page = QueryBuilder::<Sqlite>::start();
+                sql::quote_export_page(&mut page, org, filter, after, limit);
+                Ok(page.build().fetch_all(&pool).await?)
+            }
+        })
     }
 
     async fn quote_stats(&self, org: Uuid, w: StatsWindow) -> Result<QuoteStats> {
@@ -187,14 +199,15 @@ async fn period(
     Ok(sums.period(from, to, created))
 }
 
-/// Current status of a quote, `None` if it does not exist in `org`.
-async fn current_status(
+/// Current status and revision of a quote, `None` if it does not exist in `org`.
+async fn current_state(
     conn: &mut SqliteConnection,
     org: Uuid,
     id: Uuid,
-) -> Result<Option<QuoteStatus>> {
+) -> Result<Option<(QuoteStatus, i32)>> {
     let row = query(sql::QUOTE_STATUS, &values![org, id])
         .fetch_optional(&mut *conn)
         .await?;
-    row.map(|row| row.parsed("status")).transpose()
+    row.map(|row| Ok((row.parsed("status")?, row.int("revision")?)))
+        .transpose()
 }
