@@ -129,6 +129,7 @@ impl App {
                 shutdown_deadline: Duration::from_millis(config.http.shutdown_grace_ms),
             },
             store.clone(),
+            config.http.max_echoed_text_bytes,
         );
         let dashboard = DashboardCache::new(
             config.dashboard.cache_entries,
@@ -147,6 +148,7 @@ impl App {
             runtime.clone(),
             exchange_rates,
             calculations,
+            config.input_limits.clone(),
             amounts,
         );
         let app = Self {

@@ -1,6 +1,7 @@
 //! Typed configuration in three layers: defaults, then an optional TOML file, then
 //! `QUOTE_*` environment variables (`__` separates sections: `QUOTE_DATABASE__URL`).
 
+use crate::quoting::limits::InputLimits;
 use crate::runtime::RuntimeConfig;
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
@@ -19,6 +20,7 @@ pub struct Config {
     pub http: HttpConfig,
     pub runtime: RuntimeConfig,
     pub calculations: CalculationConfig,
+    pub input_limits: InputLimits,
     pub rate_limits: RateLimitConfig,
     pub activity: ActivityConfig,
     pub dashboard: DashboardConfig,
@@ -37,6 +39,7 @@ impl Default for Config {
             http: HttpConfig::default(),
             runtime: RuntimeConfig::default(),
             calculations: CalculationConfig::default(),
+            input_limits: InputLimits::default(),
             rate_limits: RateLimitConfig::default(),
             activity: ActivityConfig::default(),
             dashboard: DashboardConfig::default(),
@@ -57,6 +60,7 @@ impl std::fmt::Debug for Config {
             .field("http", &self.http)
             .field("runtime", &self.runtime)
             .field("calculations", &self.calculations)
+            .field("input_limits", &self.input_limits)
             .field("rate_limits", &self.rate_limits)
             .field("activity", &self.activity)
             .field("dashboard", &self.dashboard)
@@ -104,6 +108,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "http",
     "runtime",
     "calculations",
+    "input_limits",
     "rate_limits",
     "activity",
     "dashboard",
@@ -214,6 +219,9 @@ pub struct HttpConfig {
     pub max_page_size: u32,
     /// Rows a list endpoint returns without `limit`. Default 20.
     pub default_page_size: u32,
+    /// Longest user or plugin text repeated in an error message or an activity entry,
+    /// in bytes; longer text is cut on a character boundary and marked with `…`. Default 512.
+    pub max_echoed_text_bytes: usize,
     /// How long a response write may stay blocked on a client that reads nothing before
     /// the connection is closed (a stalled export, for one), in ms. Default 30000.
     pub write_timeout_ms: u64,
@@ -233,6 +241,7 @@ impl Default for HttpConfig {
             shutdown_grace_ms: 30_000,
             max_page_size: 100,
             default_page_size: 20,
+            max_echoed_text_bytes: crate::text::DEFAULT_MAX_ECHOED_TEXT_BYTES,
             write_timeout_ms: 30_000,
             max_exports_per_org: 2,
             export_page_rows: 50,

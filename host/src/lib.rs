@@ -21,6 +21,7 @@ pub mod jobs;
 pub mod quoting;
 pub mod runtime;
 pub mod store;
+pub mod text;
 
 pub use app::{App, AppState};
 pub use config::Config;

@@ -1,6 +1,7 @@
 //! The activity log: handlers enqueue entries without waiting for the database; one
 //! writer task batches them into it. The queue is bounded; what does not fit is
-//! dropped and counted, never silently lost and never blocking a request.
+//! dropped and counted, never silently lost and never blocking a request. Text in an
+//! entry is bounded (`http.max_echoed_text_bytes`): a user's 4 MiB id becomes a short row.
 
 mod writer;
 
@@ -8,6 +9,8 @@ pub use writer::{ActivityWriter, WriterConfig};
 
 use crate::auth::Caller;
 use crate::store::NewActivity;
+use crate::text::{truncate, truncate_json};
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::sync::mpsc;
@@ -17,6 +20,8 @@ pub struct ActivityLog {
     sender: mpsc::Sender<NewActivity>,
     capacity: usize,
     counters: Arc<ActivityCounters>,
+    /// Longest text an entry keeps of any one string (entity id, metadata values).
+    max_text_bytes: usize,
 }
 
 /// What happened to entries since start.
@@ -29,11 +34,13 @@ pub struct ActivityCounters {
 }
 
 impl ActivityLog {
-    /// A queue of `capacity` entries and the writer that drains it.
+    /// A queue of `capacity` entries and the writer that drains it; strings of an entry
+    /// are cut to `max_text_bytes`.
     pub fn new(
         capacity: usize,
         config: WriterConfig,
         store: Arc<dyn crate::store::ActivityStore>,
+        max_text_bytes: usize,
     ) -> (Self, ActivityWriter) {
         let (sender, receiver) = mpsc::channel(capacity.max(1));
         let counters = Arc::new(ActivityCounters::default());
@@ -43,13 +50,20 @@ impl ActivityLog {
                 sender,
                 capacity: capacity.max(1),
                 counters,
+                max_text_bytes,
             },
             writer,
         )
     }
 
-    /// Enqueues an entry; when the queue is full it is dropped and counted.
-    pub fn record(&self, entry: NewActivity) {
+    /// Enqueues an entry, its text bounded; when the queue is full it is dropped and counted.
+    pub fn record(&self, mut entry: NewActivity) {
+        if let Some(id) = &mut entry.entity_id
+            && let Cow::Owned(short) = truncate(id, self.max_text_bytes)
+        {
+            *id = short;
+        }
+        let _ = truncate_json(&mut entry.metadata, self.max_text_bytes, &[]);
         match self.sender.try_send(entry) {
             Ok(()) => {
                 self.counters.enqueued.fetch_add(1, Ordering::Relaxed);

@@ -53,6 +53,7 @@ pub struct ActivityPage {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ActivityQuery {
     /// Only this action, e.g. `quote.create`.
@@ -60,6 +61,7 @@ pub struct ActivityQuery {
     /// Only this entity type, e.g. `quote`.
     pub entity_type: Option<String>,
     /// 1 to 100, default 20.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
     pub limit: Option<String>,
     /// From the previous page's `next_cursor`.
     pub cursor: Option<String>,

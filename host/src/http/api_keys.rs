@@ -1,12 +1,12 @@
 //! API keys of the caller's organization: create (the secret is shown once), list, revoke.
 
 use super::error::{ApiError, ApiResult, ErrorBody};
-use super::extract::{Admin, AppJson};
+use super::extract::{Admin, AppJson, AppPath};
 use crate::app::AppState;
 use crate::auth::generate_key;
 use crate::store::{ApiKey, KeyRevocation, Role, StoreError};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -53,10 +53,15 @@ impl From<&ApiKey> for ApiKeyView {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewKeyRequest {
-    /// A label for people: who or what uses the key.
+    /// A label for people: who or what uses the key (1 to 100 characters, not all blank).
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = "^[^\\u0000]*\\S[^\\u0000]*$"
+    )]
     pub name: String,
     /// `admin` or `member`.
-    #[schema(value_type = String, example = "member")]
+    #[schema(value_type = String, example = "member", pattern = "^(admin|member)$")]
     pub role: Role,
 }
 
@@ -87,10 +92,13 @@ async fn create_api_key(
     AppJson(request): AppJson<NewKeyRequest>,
 ) -> ApiResult<(StatusCode, Json<CreatedKey>)> {
     let name = request.name.trim();
-    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
+    // PostgreSQL text cannot hold U+0000.
+    if name.is_empty() || request.name.chars().count() > MAX_NAME_CHARS || name.contains('\0') {
         return Err(ApiError::bad_request(
             "invalid_name",
-            format!("name must be 1 to {MAX_NAME_CHARS} characters"),
+            format!(
+                "name must be 1 to {MAX_NAME_CHARS} characters, not all blank, none of them U+0000"
+            ),
         ));
     }
     let generated = generate_key(caller.organization.id, name, request.role);
@@ -133,7 +141,7 @@ async fn list_api_keys(
 async fn revoke_api_key(
     State(state): State<AppState>,
     Admin(caller): Admin,
-    Path(id): Path<Uuid>,
+    AppPath(id): AppPath<Uuid>,
 ) -> ApiResult<StatusCode> {
     let revoked = match state.store.revoke_api_key(caller.organization.id, id).await {
         Ok(KeyRevocation::Revoked(key)) => key,

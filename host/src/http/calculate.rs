@@ -50,7 +50,7 @@ impl From<Priced> for Calculation {
     responses((status = 200, body = Calculation),
               (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
               (status = 408, body = ErrorBody, description = "calculation_timeout"),
-              (status = 422, body = ErrorBody, description = "Variables, rates, or the plugin failed: fuel_exhausted, memory_limit, plugin_trap, plugin_error, invalid_plugin_output"),
+              (status = 422, body = ErrorBody, description = "An input limit (too_many_items, too_many_variables, too_many_attributes, field_too_long, invalid_currency; details.field names the field), variables, rates, or the plugin failed: fuel_exhausted, memory_limit, plugin_trap, plugin_error, invalid_plugin_output"),
               (status = 429, body = ErrorBody), (status = 503, body = ErrorBody, description = "calculation_capacity")))]
 async fn calculate_quote(
     State(state): State<AppState>,

@@ -1,15 +1,21 @@
 //! The one error shape of the API: `{"error": {"code", "message"}}` with a stable code,
 //! and how the errors of the layers below (store, pricing) become one. Internal details
-//! are logged here, once, and never sent to the client.
+//! are logged here, once, and never sent to the client; text a user or a plugin wrote is
+//! cut to `http.max_echoed_text_bytes` on its way out ([`bound_error_text`]).
 
+use crate::app::AppState;
 use crate::auth::Caller;
 use crate::quoting::PricingError;
 use crate::runtime::{CallError, LoadError};
 use crate::store::StoreError;
+use axum::body::Body;
+use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::json;
+use std::sync::Arc;
 use utoipa::ToSchema;
 
 /// An error as the client sees it.
@@ -139,22 +145,52 @@ impl From<StoreError> for ApiError {
 }
 
 impl IntoResponse for ApiError {
+    /// The JSON answer; the body also rides along in the response's extensions, for
+    /// [`bound_error_text`] to shorten.
     fn into_response(self) -> Response {
-        let body = ErrorBody {
+        let body = Arc::new(ErrorBody {
             error: ErrorDetail {
                 code: self.code.to_string(),
                 message: self.message,
                 details: self.details.map(|details| *details),
             },
-        };
-        let mut response = (self.status, axum::Json(body)).into_response();
+        });
+        let mut response = (self.status, axum::Json(&*body)).into_response();
         if let Some(seconds) = self.retry_after {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
+        response.extensions_mut().insert(body);
         response
     }
+}
+
+/// Fields of an error's `details` bounded where they are made (a plugin's captured
+/// output, `runtime.stderr_cap_bytes`), left whole here.
+const BOUNDED_DETAILS: &[&str] = &["stderr"];
+
+/// Middleware: every error body leaves with its text (message, details) cut to
+/// `http.max_echoed_text_bytes`, whoever built the error: a handler, an extractor, a
+/// layer, the fallback.
+pub async fn bound_error_text(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let mut response = next.run(request).await;
+    let Some(body) = response.extensions_mut().remove::<Arc<ErrorBody>>() else {
+        return response;
+    };
+    let Ok(mut value) = serde_json::to_value(&*body) else {
+        return response;
+    };
+    let max_bytes = state.config.http.max_echoed_text_bytes;
+    if crate::text::truncate_json(&mut value, max_bytes, BOUNDED_DETAILS) {
+        response.headers_mut().remove(header::CONTENT_LENGTH);
+        *response.body_mut() = Body::from(value.to_string());
+    }
+    response
 }
 
 /// Seconds a client should wait before retrying when every slot is busy.
@@ -164,6 +200,8 @@ const BUSY_RETRY_AFTER_S: u64 = 1;
 pub fn pricing_error(error: PricingError, caller: &Caller) -> ApiError {
     match error {
         PricingError::InvalidInput(message) => ApiError::bad_request("invalid_request", message),
+        PricingError::Limit(error) => ApiError::unprocessable(error.code, error.message)
+            .with_details(json!({"field": error.field, "limit": error.limit})),
         PricingError::PluginNotFound(message) => ApiError::not_found("plugin_not_found", message),
         PricingError::NoActivePlugin(message) => {
             ApiError::unprocessable("no_active_plugin", message)

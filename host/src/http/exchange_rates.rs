@@ -2,13 +2,13 @@
 //! an admin-triggered refresh that takes the same lock as the schedule.
 
 use super::error::{ApiError, ApiResult, ErrorBody};
-use super::extract::{Admin, AppQuery, Auth};
+use super::extract::{Admin, AppPath, AppQuery, Auth};
 use crate::app::AppState;
 use crate::fx::book::PIVOT;
 use crate::jobs::{RunOutcome, Trigger};
 use crate::store::{JobOutcome, StoredRate};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::{Decimal, RoundingStrategy};
@@ -81,6 +81,7 @@ pub struct PairRate {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct DateQuery {
     /// YYYY-MM-DD: the latest rates on or before this day. Default: the latest.
@@ -115,13 +116,14 @@ async fn list_exchange_rates(
 
 /// One pair as of `date`: stored directly, inverted, or crossed through RUB.
 #[utoipa::path(get, path = "/api/exchange-rates/{from}/{to}", tag = "exchange-rates",
-    params(("from" = String, Path, description = "Currency code, e.g. USD"), ("to" = String, Path, description = "Currency code, e.g. EUR"), DateQuery),
+    params(("from" = String, Path, description = "Currency code, e.g. USD", pattern = "^[A-Za-z]{3}$"),
+           ("to" = String, Path, description = "Currency code, e.g. EUR", pattern = "^[A-Za-z]{3}$"), DateQuery),
     responses((status = 200, body = PairRate), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
               (status = 404, body = ErrorBody, description = "No rate for this pair on or before the date")))]
 async fn get_exchange_rate(
     State(state): State<AppState>,
     _caller: Auth,
-    Path((from, to)): Path<(String, String)>,
+    AppPath((from, to)): AppPath<(String, String)>,
     AppQuery(query): AppQuery<DateQuery>,
 ) -> ApiResult<Json<PairRate>> {
     let (from, to) = (check_currency(&from)?, check_currency(&to)?);
@@ -174,6 +176,7 @@ async fn get_exchange_rate(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct RefreshQuery {
     /// Fetch the central bank's table of this day instead of today's.

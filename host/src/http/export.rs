@@ -47,9 +47,11 @@ const CSV_HEADER: [&str; 13] = [
 ];
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ExportQuery {
     /// Only quotes in this status.
+    #[param(pattern = "^(draft|sent|accepted|rejected|expired|cancelled)$")]
     pub status: Option<String>,
 }
 

@@ -1,11 +1,11 @@
 //! Extractors that turn every bad input into an [`ApiError`] with a stable code:
-//! JSON bodies, query strings, the API key, and the admin role.
+//! JSON bodies, query strings, path segments, the API key, and the admin role.
 
 use super::error::ApiError;
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::store::PageCursor;
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::http::header::AUTHORIZATION;
@@ -77,6 +77,32 @@ fn query_rejection(rejection: QueryRejection) -> ApiError {
         "invalid_query",
         format!("the query string is not valid: {detail}"),
     )
+}
+
+/// Path segments (`/api/quotes/{id}`); one that does not parse (`not-a-uuid`, a version
+/// `abc`) is 400 `invalid_path`.
+#[derive(axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(ApiError))]
+pub struct AppPath<T>(pub T);
+
+impl From<PathRejection> for ApiError {
+    fn from(rejection: PathRejection) -> Self {
+        match rejection {
+            PathRejection::FailedToDeserializePathParams(error) => {
+                let text = error.body_text();
+                let detail = text
+                    .split_once(": ")
+                    .map_or(text.as_str(), |(_, detail)| detail);
+                ApiError::bad_request(
+                    "invalid_path",
+                    format!(
+                        "the path is not valid: {detail}; see /api/openapi.json for its parameters"
+                    ),
+                )
+            }
+            other => ApiError::internal(other),
+        }
+    }
 }
 
 /// The caller, authenticated by `Authorization: Bearer <api key>`.

@@ -1,6 +1,7 @@
 //! The HTTP API: one module per resource; this file merges their routers and adds the
-//! layers (request id, tracing, panic guard, body limit, caller identification,
-//! throttling per route class, metrics) in one visible place; [`serve`] runs it.
+//! layers (request id, tracing, error-text bound, panic guard, body limit, caller
+//! identification, throttling per route class, metrics) in one visible place; [`serve`]
+//! runs it.
 
 mod activity;
 mod api_keys;
@@ -15,6 +16,7 @@ mod extract;
 mod health;
 mod me;
 pub mod metrics;
+mod openapi;
 mod plugins;
 mod quote_actions;
 mod quotes;
@@ -32,7 +34,6 @@ use throttle::{ThrottleClass, ThrottleClasses};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
-use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_scalar::Servable;
 
@@ -40,35 +41,6 @@ pub use server::serve;
 
 /// The header carrying the request id, set on every response.
 pub const REQUEST_ID: &str = "x-request-id";
-
-#[derive(OpenApi)]
-#[openapi(
-    info(title = "quote-host", description = "Price B2B quotes with your own sandboxed WebAssembly rule sets."),
-    modifiers(&BearerAuth),
-    security(("api_key" = [])),
-    tags(
-        (name = "keys", description = "Who you are and your organization's API keys"),
-        (name = "plugins", description = "Your pricing rule sets"),
-        (name = "quotes", description = "Price, store, list, export and verify quotes"),
-        (name = "documents", description = "Quote documents (PDF, XLSX) and the branding on them"),
-        (name = "exchange-rates", description = "Central Bank of Russia rates used for pricing"),
-        (name = "operations", description = "Health, metrics, activity"),
-    )
-)]
-struct ApiDoc;
-
-struct BearerAuth;
-
-impl utoipa::Modify for BearerAuth {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "api_key",
-            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
-        );
-    }
-}
 
 /// The documented routes, each in its throttle class, and the OpenAPI document.
 fn documented_routes(
@@ -103,7 +75,7 @@ fn documented_routes(
             plugins::upload_routes()
                 .layer(DefaultBodyLimit::max(state.config.http.max_upload_bytes)),
         );
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    OpenApiRouter::with_openapi(openapi::frame())
         .merge(health::routes())
         .merge(metrics::routes())
         .merge(limited(default, &classes.default))
@@ -119,7 +91,8 @@ fn documented_routes(
 /// The whole application, ready to serve, throttled by `throttle`'s limiters.
 pub fn router(state: AppState, throttle: &ThrottleClasses) -> Router {
     let (routes, openapi) = documented_routes(&state, throttle);
-    let openapi_json = serde_json::to_string(&openapi).expect("the OpenAPI document serializes");
+    let openapi = openapi::document(&openapi, &state.config);
+    let openapi_json = openapi.to_string();
     let request_id = HeaderName::from_static(REQUEST_ID);
     routes
         .route(
@@ -138,6 +111,10 @@ pub fn router(state: AppState, throttle: &ThrottleClasses) -> Router {
         ))
         .layer(DefaultBodyLimit::max(state.config.http.max_body_bytes))
         .layer(CatchPanicLayer::custom(panic_response))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            error::bound_error_text,
+        ))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))

@@ -2,14 +2,14 @@
 //! versions, activation and rollback, deletion.
 
 use super::error::{ApiError, ApiResult, ErrorBody};
-use super::extract::{Admin, AppJson, AppQuery, Auth};
+use super::extract::{Admin, AppJson, AppPath, AppQuery, Auth};
 use crate::app::AppState;
 use crate::contract::{PluginInfo, VariableSpec};
 use crate::runtime::LoadError;
 use crate::store::{NewPluginVersion, Plugin, PluginVersion, StoreError};
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -96,9 +96,11 @@ pub struct PluginList {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct UploadQuery {
     /// The plugin's name in your organization: lower-case letters, digits, `-` and `_`.
+    #[param(pattern = "^[a-z0-9][a-z0-9_-]{0,63}$")]
     pub name: String,
 }
 
@@ -106,7 +108,25 @@ pub struct UploadQuery {
 #[serde(deny_unknown_fields)]
 pub struct ActivateRequest {
     /// The version to activate; an older one is a rollback.
+    #[serde(deserialize_with = "whole_number")]
+    #[schema(minimum = 1)]
     pub version: i32,
+}
+
+/// A version as JSON Schema's `integer` allows it: `2`, or `2.0`.
+fn whole_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<i32, D::Error> {
+    use serde::de::Error;
+    let number = serde_json::Number::deserialize(deserializer)?;
+    let whole = match number.as_i64() {
+        Some(whole) => Some(whole),
+        None => number
+            .as_f64()
+            .filter(|value| value.fract() == 0.0 && value.abs() < 1e10)
+            .map(|value| value as i64),
+    };
+    whole
+        .and_then(|whole| i32::try_from(whole).ok())
+        .ok_or_else(|| D::Error::custom(format!("version must be a whole number, got {number}")))
 }
 
 fn check_name(name: &str) -> Result<(), ApiError> {
@@ -124,7 +144,7 @@ fn plugin_not_found(name: &str) -> ApiError {
 /// Uploads a new version of a plugin: the raw component as the body
 /// (`Content-Type: application/wasm`). The same bytes again return the existing version.
 #[utoipa::path(post, path = "/api/plugins", tag = "plugins", params(UploadQuery),
-    request_body(content = Vec<u8>, content_type = "application/wasm", description = "The component, at most 5 MiB"),
+    request_body(content(("application/wasm"), ("application/octet-stream")), description = "The component, at most 5 MiB"),
     responses((status = 201, body = PluginVersionView, description = "A new version"),
               (status = 200, body = PluginVersionView, description = "These bytes were already uploaded"),
               (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
@@ -239,7 +259,7 @@ async fn list_plugins(
 async fn get_plugin(
     State(state): State<AppState>,
     Auth(caller): Auth,
-    Path(name): Path<String>,
+    AppPath(name): AppPath<String>,
 ) -> ApiResult<Json<PluginDetailView>> {
     let detail = state
         .store
@@ -271,7 +291,7 @@ async fn get_plugin(
 async fn activate_plugin(
     State(state): State<AppState>,
     Admin(caller): Admin,
-    Path(name): Path<String>,
+    AppPath(name): AppPath<String>,
     AppJson(request): AppJson<ActivateRequest>,
 ) -> ApiResult<Json<PluginVersionView>> {
     let organization = caller.organization.id;
@@ -315,7 +335,7 @@ fn warm_up(state: &AppState, version: &PluginVersion) {
 async fn delete_plugin_version(
     State(state): State<AppState>,
     Admin(caller): Admin,
-    Path((name, version)): Path<(String, i32)>,
+    AppPath((name, version)): AppPath<(String, i32)>,
 ) -> ApiResult<StatusCode> {
     match state
         .store

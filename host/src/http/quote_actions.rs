@@ -3,7 +3,7 @@
 //! request: is the result still byte for byte the same?).
 
 use super::error::{ApiError, ApiResult, ErrorBody, pricing_error};
-use super::extract::Auth;
+use super::extract::{AppPath, Auth};
 use super::quotes::{QuoteView, find_quote, pricing_record, quote_not_found};
 use crate::app::AppState;
 use crate::contract::{CalculationInput, QuoteRequest};
@@ -11,7 +11,7 @@ use crate::quoting::diff::{Difference, differences};
 use crate::quoting::{PluginRef, PricingError};
 use crate::store::{QuoteStatus, StoreError};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use chrono::Utc;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -43,11 +43,11 @@ pub struct Verification {
     params(("id" = Uuid, Path, description = "Quote id")),
     responses((status = 200, body = QuoteView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
               (status = 408, body = ErrorBody), (status = 409, body = ErrorBody, description = "Only drafts are recalculated (`quote_not_draft`, also when the quote was sent during the calculation); another recalculation saved first (`quote_changed`)"),
-              (status = 422, body = ErrorBody), (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)))]
+              (status = 422, body = ErrorBody, description = "As for /api/quotes/calculate: an input limit (lowered since the quote was made), variables, rates or the plugin"), (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn recalculate_quote(
     State(state): State<AppState>,
     Auth(caller): Auth,
-    Path(id): Path<Uuid>,
+    AppPath(id): AppPath<Uuid>,
 ) -> ApiResult<Json<QuoteView>> {
     let organization = caller.organization.id;
     let quote = find_quote(&state, organization, id).await?;
@@ -122,7 +122,7 @@ fn not_draft(status: QuoteStatus) -> ApiError {
 async fn verify_quote(
     State(state): State<AppState>,
     Auth(caller): Auth,
-    Path(id): Path<Uuid>,
+    AppPath(id): AppPath<Uuid>,
 ) -> ApiResult<Json<Verification>> {
     let organization = caller.organization.id;
     let quote = find_quote(&state, organization, id).await?;

@@ -2,7 +2,7 @@
 //! or status, delete.
 
 use super::error::{ApiError, ApiResult, ErrorBody, pricing_error};
-use super::extract::{AppJson, AppQuery, Auth, page_cursor, page_limit};
+use super::extract::{AppJson, AppPath, AppQuery, Auth, page_cursor, page_limit};
 use crate::app::AppState;
 use crate::contract::{CalculationInput, LineItem};
 use crate::quoting::{PluginRef, Priced};
@@ -10,7 +10,7 @@ use crate::store::{
     NewQuote, Pricing, Quote, QuoteFilter, QuoteStatus, QuoteUpdate, StatusChange, StoreError,
 };
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
@@ -118,6 +118,7 @@ pub struct QuotePage {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewQuoteBody {
+    #[schema(max_length = 200, pattern = "^[^\\u0000]*$")]
     pub title: Option<String>,
     pub currency: String,
     pub date: Option<NaiveDate>,
@@ -132,11 +133,24 @@ pub struct NewQuoteBody {
 pub struct QuotePatch {
     /// A new title; `null` clears it.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 200, pattern = "^[^\\u0000]*$")]
     pub title: Option<Option<String>>,
     /// The next status: draft -> sent -> accepted | rejected | expired; draft or sent -> cancelled.
-    #[schema(value_type = Option<String>, example = "sent")]
+    #[serde(default, deserialize_with = "given")]
+    #[schema(value_type = String, example = "sent", pattern = "^(draft|sent|accepted|rejected|expired|cancelled)$")]
     pub status: Option<QuoteStatus>,
+}
+
+/// A field that may be absent but, when present, is not `null`.
+fn given<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
+    deserializer: D,
+) -> Result<Option<T>, D::Error> {
+    match Option::<T>::deserialize(deserializer)? {
+        Some(value) => Ok(Some(value)),
+        None => Err(serde::de::Error::custom(
+            "must not be null; leave the field out instead",
+        )),
+    }
 }
 
 /// Distinguishes a field set to `null` (`Some(None)`) from an absent one (`None`).
@@ -147,11 +161,14 @@ fn present<'de, D: serde::Deserializer<'de>>(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// Only quotes in this status.
+    #[param(pattern = "^(draft|sent|accepted|rejected|expired|cancelled)$")]
     pub status: Option<String>,
     /// 1 to 100, default 20.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
     pub limit: Option<String>,
     /// From the previous page's `next_cursor`.
     pub cursor: Option<String>,
@@ -205,10 +222,13 @@ pub fn pricing_record(priced: &Priced) -> Result<Pricing, ApiError> {
 
 fn check_title(title: Option<&str>) -> Result<(), ApiError> {
     match title {
-        Some(title) if title.chars().count() > MAX_TITLE_CHARS => Err(ApiError::bad_request(
-            "invalid_title",
-            format!("title must be at most {MAX_TITLE_CHARS} characters"),
-        )),
+        // PostgreSQL text cannot hold U+0000.
+        Some(title) if title.chars().count() > MAX_TITLE_CHARS || title.contains('\0') => {
+            Err(ApiError::bad_request(
+                "invalid_title",
+                format!("title must be at most {MAX_TITLE_CHARS} characters, none of them U+0000"),
+            ))
+        }
         _ => Ok(()),
     }
 }
@@ -216,7 +236,8 @@ fn check_title(title: Option<&str>) -> Result<(), ApiError> {
 /// Prices a calculation and stores it as a draft quote with a new number.
 #[utoipa::path(post, path = "/api/quotes", tag = "quotes", request_body = NewQuoteBody,
     responses((status = 201, body = QuoteView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-              (status = 404, body = ErrorBody), (status = 408, body = ErrorBody), (status = 422, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 408, body = ErrorBody),
+              (status = 422, body = ErrorBody, description = "As for /api/quotes/calculate: an input limit, variables, rates or the plugin"),
               (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn create_quote(
     State(state): State<AppState>,
@@ -283,7 +304,7 @@ async fn list_quotes(
 async fn get_quote(
     State(state): State<AppState>,
     Auth(caller): Auth,
-    Path(id): Path<Uuid>,
+    AppPath(id): AppPath<Uuid>,
 ) -> ApiResult<Json<QuoteView>> {
     let quote = find_quote(&state, caller.organization.id, id).await?;
     Ok(Json(QuoteView::full(quote)))
@@ -311,7 +332,7 @@ pub fn transition_allowed(from: QuoteStatus, to: QuoteStatus) -> bool {
 async fn update_quote(
     State(state): State<AppState>,
     Auth(caller): Auth,
-    Path(id): Path<Uuid>,
+    AppPath(id): AppPath<Uuid>,
     AppJson(patch): AppJson<QuotePatch>,
 ) -> ApiResult<Json<QuoteView>> {
     if patch.title.is_none() && patch.status.is_none() {
@@ -368,7 +389,7 @@ async fn update_quote(
 async fn delete_quote(
     State(state): State<AppState>,
     Auth(caller): Auth,
-    Path(id): Path<Uuid>,
+    AppPath(id): AppPath<Uuid>,
 ) -> ApiResult<StatusCode> {
     match state.store.delete_quote(caller.organization.id, id).await {
         Ok(()) => {

@@ -1,10 +1,12 @@
-//! Pricing a quote: the [`Pricer`] chooses the plugin, checks the variables, assembles
-//! the exchange-rate snapshot, waits for a calculation slot, runs the plugin and bounds
-//! the amounts in and out. Shared by calculate, create, recalculate and verify.
+//! Pricing a quote: the [`Pricer`] bounds the input, chooses the plugin, checks the
+//! variables, assembles the exchange-rate snapshot, waits for a calculation slot, runs
+//! the plugin and bounds the amounts in and out. Shared by calculate, create,
+//! recalculate and verify.
 
 pub mod amounts;
 pub mod diff;
 pub mod gate;
+pub mod limits;
 mod pricer;
 pub mod variables;
 

@@ -4,6 +4,7 @@
 
 use super::amounts::{AmountError, AmountLimits};
 use super::gate::CalculationGate;
+use super::limits::{self, InputLimits, LimitError};
 use super::variables;
 use crate::contract::{CalculationInput, PluginInfo, QuoteRequest, QuoteResult};
 use crate::fx::book::{RateBook, SnapshotError};
@@ -36,6 +37,8 @@ pub struct Priced {
 pub enum PricingError {
     #[error("{0}")]
     InvalidInput(String),
+    #[error("{}", .0.message)]
+    Limit(LimitError),
     #[error("{0}")]
     PluginNotFound(String),
     #[error("{0}")]
@@ -62,18 +65,21 @@ pub struct Pricer {
     runtime: Arc<Runtime>,
     exchange_rates: Arc<RateBook>,
     calculations: CalculationGate,
+    input_limits: InputLimits,
     amounts: AmountLimits,
 }
 
 impl Pricer {
     /// A pricer reading plugins from `plugins`, running them in `runtime`, with rates
     /// from `exchange_rates`, at most as many calculations at once as `calculations`
-    /// admits, and quantities, prices and totals within `amounts`.
+    /// admits, only inputs within `input_limits`, and quantities, prices and totals
+    /// within `amounts`.
     pub fn new(
         plugins: Arc<dyn PluginStore>,
         runtime: Arc<Runtime>,
         exchange_rates: Arc<RateBook>,
         calculations: CalculationGate,
+        input_limits: InputLimits,
         amounts: AmountLimits,
     ) -> Self {
         Self {
@@ -81,6 +87,7 @@ impl Pricer {
             runtime,
             exchange_rates,
             calculations,
+            input_limits,
             amounts,
         }
     }
@@ -170,15 +177,16 @@ impl Pricer {
             })
     }
 
-    /// Prices a client's calculation input with the chosen plugin and stored rates: the
-    /// quantities, prices and variables are checked first, then the rates of the quote
-    /// date looked up; the result's amounts are checked against the same limits.
+    /// Prices a client's calculation input with the chosen plugin and stored rates: its
+    /// size, the quantities, prices and variables are checked first, then the rates of the
+    /// quote date looked up; the result's amounts are checked against the same limits.
     pub async fn price(
         &self,
         organization: Uuid,
         input: CalculationInput,
         today: NaiveDate,
     ) -> Result<Priced, PricingError> {
+        limits::check(&self.input_limits, &input).map_err(PricingError::Limit)?;
         if input.rates.is_some() {
             return Err(PricingError::InvalidInput(
                 "rates are supplied by the server from its stored exchange rates; remove 'rates'"

@@ -63,18 +63,11 @@ pub(super) fn calc_error(error: wit::CalcError, max_message_bytes: usize) -> Cal
 
 /// `text` if it fits in `max_bytes`, else its first `max_bytes` (on a character
 /// boundary) and a note of how much was cut.
-fn cut_text(mut text: String, max_bytes: usize) -> String {
+fn cut_text(text: String, max_bytes: usize) -> String {
     if text.len() <= max_bytes {
         return text;
     }
-    let mut end = max_bytes;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    let cut = text.len() - end;
-    text.truncate(end);
-    text.push_str(&format!("… ({cut} more bytes cut)"));
-    text
+    crate::text::truncate(&text, max_bytes).into_owned()
 }
 
 /// Checks a plugin's result against the request it answered.
