@@ -97,8 +97,17 @@ async fn get_branding(
 async fn put_branding(
     State(state): State<AppState>,
     Admin(caller): Admin,
-    AppJson(body): AppJson<BrandingBody>,
+    AppJson(body): AppJson<serde_json::Value>,
 ) -> ApiResult<Json<BrandingView>> {
+    // serde would also read a struct from an array (`[null, null]`); the schema says object.
+    if !body.is_object() {
+        return Err(ApiError::bad_request(
+            "invalid_body",
+            "the body must be a JSON object: {\"footer_text\": ..., \"logo_png_base64\": ...}",
+        ));
+    }
+    let body: BrandingBody = serde_json::from_value(body)
+        .map_err(|error| ApiError::bad_request("invalid_body", error.to_string()))?;
     let limits = state.documents.limits();
     let footer_text = body.footer_text.filter(|text| !text.trim().is_empty());
     if let Some(footer) = &footer_text

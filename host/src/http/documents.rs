@@ -2,12 +2,12 @@
 //! the customer, chosen by `?format=` or else by the `Accept` header (PDF by default).
 
 use super::error::{ApiError, ApiResult, ErrorBody};
-use super::extract::{AppQuery, Auth};
+use super::extract::{AppPath, AppQuery, Auth};
 use super::quotes::find_quote;
 use crate::app::AppState;
 use crate::documents::model::ModelError;
 use crate::documents::{DocumentError, Format};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -48,7 +48,7 @@ pub struct DocumentQuery {
 async fn get_quote_document(
     State(state): State<AppState>,
     Auth(caller): Auth,
-    Path(id): Path<Uuid>,
+    AppPath(id): AppPath<Uuid>,
     AppQuery(query): AppQuery<DocumentQuery>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {

@@ -42,6 +42,7 @@ const TABLE: &[Refused] = &[
     refused(Method::DELETE, "/api/quotes/1234", None, "", 400, "invalid_path"),
     refused(Method::POST, "/api/quotes/not-a-uuid/recalculate", None, "", 400, "invalid_path"),
     refused(Method::POST, "/api/quotes/not-a-uuid/verify", None, "", 400, "invalid_path"),
+    refused(Method::GET, "/api/quotes/null,null/document", None, "", 400, "invalid_path"),
     refused(Method::DELETE, "/api/api-keys/abc", None, "", 400, "invalid_path"),
     refused(Method::DELETE, "/api/plugins/standard/versions/abc", None, "", 400, "invalid_path"),
     refused(Method::DELETE, "/api/plugins/standard/versions/1.5", None, "", 400, "invalid_path"),
@@ -63,6 +64,7 @@ const TABLE: &[Refused] = &[
     refused(Method::POST, "/api/plugins/standard/activate", JSON, r#"{"version": "one"}"#, 400, "invalid_body"),
     refused(Method::PATCH, "/api/quotes/00000000-0000-0000-0000-000000000000", JSON, r#"{"status": "won"}"#, 400, "invalid_body"),
     refused(Method::POST, "/api/plugins?name=x", Some("text/plain"), "wasm", 415, "unsupported_media_type"),
+    refused(Method::PUT, "/api/organization/branding", JSON, "[null, null]", 400, "invalid_body"),
     // Routes and methods.
     refused(Method::GET, "/api/nothing-here", None, "", 404, "route_not_found"),
     refused(Method::PUT, "/api/quotes", None, "", 405, "method_not_allowed"),
