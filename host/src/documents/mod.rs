@@ -6,6 +6,7 @@
 mod fonts;
 pub mod logo;
 pub mod model;
+mod page;
 mod paint;
 mod pdf;
 mod xlsx;

@@ -3,7 +3,7 @@
 
 use super::fonts::{Shaped, Typeface, fonts};
 use super::model::QuoteDocument;
-use super::pdf::{FOOTER_BASELINE, FOOTER_LEADING, FOOTER_SIZE, MARGIN, PAGE_HEIGHT, PAGE_WIDTH};
+use super::page::{FOOTER_BASELINE, FOOTER_LEADING, FOOTER_SIZE, MARGIN, PAGE_HEIGHT, PAGE_WIDTH};
 use krilla::Document;
 use krilla::color::luma;
 use krilla::geom::{PathBuilder, Point, Size, Transform};

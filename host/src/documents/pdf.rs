@@ -8,12 +8,10 @@
 
 use super::fonts::{Shaped, Typeface, fonts};
 use super::model::{QuoteDocument, grouped};
+use super::page::{FOOTER_BASELINE, FOOTER_LEADING, FOOTER_SIZE, MARGIN, PAGE_WIDTH};
 use super::paint::{Mark, paint};
 use krilla::image::Image;
 
-pub(super) const PAGE_WIDTH: f32 = 595.28;
-pub(super) const PAGE_HEIGHT: f32 = 841.89;
-pub(super) const MARGIN: f32 = 40.0;
 const CONTENT_WIDTH: f32 = PAGE_WIDTH - 2.0 * MARGIN;
 /// Size of table text.
 const BODY_SIZE: f32 = 9.0;
@@ -21,10 +19,6 @@ const BODY_SIZE: f32 = 9.0;
 const ROW_HEIGHT: f32 = 14.0;
 /// Baseline of a row's text below the row's top.
 const ROW_BASELINE: f32 = 10.0;
-pub(super) const FOOTER_SIZE: f32 = 8.0;
-pub(super) const FOOTER_LEADING: f32 = 10.0;
-/// Baseline of the page number and of the footer's last line.
-pub(super) const FOOTER_BASELINE: f32 = PAGE_HEIGHT - 24.0;
 /// Room kept for the page number on the footer's lines.
 const PAGE_NUMBER_WIDTH: f32 = 90.0;
 const LOGO_MAX_WIDTH: f32 = 160.0;
