@@ -23,8 +23,8 @@ fn scaffold_target_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/scaffold-test")
 }
 
-/// Cargo as a plugin author runs it in the new crate: without the flags, wrappers and
-/// target directory the outer `cargo test` set for this process.
+/// Cargo as a plugin author runs it in the new crate: without the flags, wrappers,
+/// target directory and fake clock the outer `cargo test` set for this process.
 fn cargo(crate_dir: &Path, args: &[&str]) -> Output {
     let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     command
@@ -52,6 +52,10 @@ fn cargo(crate_dir: &Path, args: &[&str]) -> Output {
                 "CARGO_PRIMARY_PACKAGE",
                 "CARGO_CRATE_NAME",
                 "CARGO_MAKEFLAGS",
+                // A test run under `faketime` (README): rustc hangs with the fake clock.
+                "LD_PRELOAD",
+                "FAKETIME",
+                "DONT_FAKE_MONOTONIC",
             ]
             .contains(&key);
         if inherited {
