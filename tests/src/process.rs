@@ -18,6 +18,16 @@ impl ServerProcess {
     /// Starts `bin serve` (the test crate's `CARGO_BIN_EXE_quote-host-under-test`) on a
     /// free port with the test settings, and waits until it logs its address.
     pub fn spawn(bin: &str, database: &TestDatabase, data_dir: &Path) -> Self {
+        Self::spawn_with(bin, database, data_dir, &[])
+    }
+
+    /// As [`Self::spawn`], with `settings` (`QUOTE_...` variables) set over the test ones.
+    pub fn spawn_with(
+        bin: &str,
+        database: &TestDatabase,
+        data_dir: &Path,
+        settings: &[(&str, String)],
+    ) -> Self {
         let mut child = Command::new(bin)
             .arg("serve")
             .env("QUOTE_LISTEN", "127.0.0.1:0")
@@ -27,6 +37,7 @@ impl ServerProcess {
             .env("QUOTE_EXCHANGE_RATES__ENABLED", "false")
             .env("QUOTE_RUNTIME__MAX_CONCURRENT_INSTANCES", "32")
             .env("QUOTE_LOG", "info")
+            .envs(settings.iter().map(|(key, value)| (key, value)))
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()

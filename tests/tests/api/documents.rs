@@ -642,7 +642,7 @@ fn resident_bytes() -> (u64, u64) {
 /// Not a check: what a 5,000-line document costs, printed (README, Performance).
 /// `cargo test -p quote-tests --test api measure_a_5000_line_document -- --ignored --nocapture`
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore]
+#[ignore = "a measurement, not a check: run it by name with --ignored"]
 async fn measure_a_5000_line_document() {
     let server = TestServer::start_with(Backend::Sqlite, |config| {
         config.runtime.max_result_bytes = 4 * 1024 * 1024;

@@ -3,12 +3,11 @@
 //! short grace the process exits promptly without waiting for it. Either way every
 //! activity entry queued before the signal is in the database afterwards.
 
+use quote_tests::process::ServerProcess;
 use quote_tests::server::plugin_bytes;
 use quote_tests::{Backend, TestDatabase, on_both_databases};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// Quick calculations before the slow one.
@@ -17,21 +16,12 @@ const QUICK: i64 = 5;
 /// the quick calculations.
 const QUEUED: i64 = 2 + QUICK;
 
-/// The server process; killed if the test fails before it stops on its own.
+/// The server process (killed if the test fails before it stops on its own) and the
+/// demo organization's admin key.
 struct Server {
-    child: Child,
-    base_url: String,
+    process: ServerProcess,
     key: String,
     http: reqwest::Client,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if self.child.try_wait().ok().flatten().is_none() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
 }
 
 impl Server {
@@ -39,58 +29,32 @@ impl Server {
     /// must end by itself or by shutdown, not by a limit), activity flushed only every
     /// minute (so entries are still queued at the signal), and `grace_ms` of grace.
     fn spawn(database: &TestDatabase, data_dir: &std::path::Path, grace_ms: u64) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_quote-host-under-test"))
-            .arg("serve")
-            .env("QUOTE_LISTEN", "127.0.0.1:0")
-            .env("QUOTE_DATA_DIR", data_dir)
-            .env("QUOTE_DATABASE__URL", &database.url)
-            .env("QUOTE_RATE_LIMITS__ENABLED", "false")
-            .env("QUOTE_EXCHANGE_RATES__ENABLED", "false")
-            .env("QUOTE_RUNTIME__MAX_CONCURRENT_INSTANCES", "8")
-            .env("QUOTE_RUNTIME__FUEL", "1000000000000000")
-            .env("QUOTE_RUNTIME__TIMEOUT_MS", "3600000")
-            .env("QUOTE_ACTIVITY__FLUSH_INTERVAL_MS", "60000")
-            .env("QUOTE_HTTP__SHUTDOWN_GRACE_MS", grace_ms.to_string())
-            .env("QUOTE_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stderr = child.stderr.take().unwrap();
-        let (found, address) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let mut sent = false;
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if !sent && line.contains("quote-host listening") {
-                    let address = line
-                        .split("address=")
-                        .nth(1)
-                        .and_then(|rest| rest.split_whitespace().next());
-                    let _ = found.send(address.unwrap_or_default().to_string());
-                    sent = true;
-                }
-            }
-        });
-        let mut server = Self {
-            child,
-            base_url: String::new(),
-            key: String::new(),
-            http: reqwest::Client::new(),
-        };
-        let address = address
-            .recv_timeout(Duration::from_secs(120))
-            .expect("the server logs its address");
-        server.base_url = format!("http://{address}");
-        server.key = std::fs::read_to_string(data_dir.join("demo-admin-key.txt"))
+        let process = ServerProcess::spawn_with(
+            env!("CARGO_BIN_EXE_quote-host-under-test"),
+            database,
+            data_dir,
+            &[
+                ("QUOTE_RUNTIME__MAX_CONCURRENT_INSTANCES", "8".into()),
+                ("QUOTE_RUNTIME__FUEL", "1000000000000000".into()),
+                ("QUOTE_RUNTIME__TIMEOUT_MS", "3600000".into()),
+                ("QUOTE_ACTIVITY__FLUSH_INTERVAL_MS", "60000".into()),
+                ("QUOTE_HTTP__SHUTDOWN_GRACE_MS", grace_ms.to_string()),
+            ],
+        );
+        let key = std::fs::read_to_string(data_dir.join("demo-admin-key.txt"))
             .unwrap()
             .trim()
             .to_string();
-        server
+        Self {
+            process,
+            key,
+            http: reqwest::Client::new(),
+        }
     }
 
     fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
         self.http
-            .request(method, format!("{}{path}", self.base_url))
+            .request(method, format!("{}{path}", self.process.base_url))
             .bearer_auth(&self.key)
     }
 
@@ -168,20 +132,12 @@ impl Server {
         running
     }
 
-    fn terminate(&self) {
-        let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
-    }
-
     /// Waits up to `bound` for the process to exit; returns its exit code and how long
     /// it took.
     async fn exit_within(&mut self, bound: Duration) -> (Option<i32>, Duration) {
         let started = Instant::now();
         loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
+            if let Some(status) = self.process.child.try_wait().unwrap() {
                 return (status.code(), started.elapsed());
             }
             assert!(
@@ -233,7 +189,7 @@ async fn sigterm_lets_a_running_calculation_finish(backend: Backend) {
     // million), far longer than it takes to send the signal.
     let running = server.start_slow_calculation(2_500).await;
 
-    server.terminate();
+    server.process.terminate();
     let signalled = Instant::now();
     assert!(
         !running.is_finished(),
@@ -266,7 +222,7 @@ async fn sigterm_with_a_short_grace_exits_promptly_and_keeps_the_queue(backend: 
     // A million million iterations: minutes of work at the very least.
     let running = server.start_slow_calculation(1_000_000).await;
 
-    server.terminate();
+    server.process.terminate();
     // A generous safety bound: the grace is 300 ms; the calculation would take minutes.
     let (code, took) = server.exit_within(Duration::from_secs(30)).await;
     assert_eq!(
