@@ -7,6 +7,7 @@ pub mod db;
 pub mod environment;
 pub mod fake_cbr;
 pub mod process;
+pub mod prometheus;
 pub mod server;
 pub mod stores;
 pub mod wait;

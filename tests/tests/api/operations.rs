@@ -327,21 +327,6 @@ async fn each_rate_class_limits_per_key(backend: Backend) {
     assert_eq!(passed, 60);
 }
 
-/// The value of a Prometheus sample with these labels (summed over other labels), read
-/// from the process-wide recorder: other tests' servers count into it too.
-pub fn metric(text: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
-    text.lines()
-        .filter(|line| !line.starts_with('#'))
-        .filter(|line| line.starts_with(name) && line[name.len()..].starts_with(['{', ' ']))
-        .filter(|line| {
-            labels
-                .iter()
-                .all(|(key, value)| line.contains(&format!("{key}=\"{value}\"")))
-        })
-        .map(|line| line.rsplit(' ').next().unwrap().parse::<f64>().unwrap())
-        .sum()
-}
-
 on_both_databases!(
     activity_is_recorded_and_listed,
     a_full_queue_drops_and_counts_without_blocking,

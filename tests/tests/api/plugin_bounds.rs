@@ -2,8 +2,8 @@
 //! compile has a time limit and a bounded number of slots, plugin output and error text
 //! are bounded, and a timeout reports the fuel it really burned.
 
-use super::operations::metric;
 use super::quotes::{plain_quote, seed_sample_rates};
+use quote_tests::prometheus::metric;
 use quote_tests::server::plugin_bytes;
 use quote_tests::{Backend, TestServer, on_both_databases};
 use serde_json::{Value, json};

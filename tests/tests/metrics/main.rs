@@ -2,6 +2,7 @@
 //! the only one whose servers record into it, and its tests take turns (`alone`): every
 //! count a test reads moved with its own traffic only.
 
+use quote_tests::prometheus::metric;
 use quote_tests::server::Reply;
 use quote_tests::{Backend, Client, TestServer, on_both_databases};
 use serde_json::{Value, json};
@@ -19,20 +20,6 @@ fn calculation() -> Value {
 
 async fn scrape(client: &Client) -> Reply {
     client.get("/metrics").await.expect(200)
-}
-
-/// The value of a Prometheus sample with these labels (summed over other labels).
-fn metric(text: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
-    text.lines()
-        .filter(|line| !line.starts_with('#'))
-        .filter(|line| line.starts_with(name) && line[name.len()..].starts_with(['{', ' ']))
-        .filter(|line| {
-            labels
-                .iter()
-                .all(|(key, value)| line.contains(&format!("{key}=\"{value}\"")))
-        })
-        .map(|line| line.rsplit(' ').next().unwrap().parse::<f64>().unwrap())
-        .sum()
 }
 
 /// How much a sample moved between two scrapes.
