@@ -310,20 +310,6 @@ async fn get_quote(
     Ok(Json(QuoteView::full(quote)))
 }
 
-/// Whether a quote may go from `from` to `to`.
-pub fn transition_allowed(from: QuoteStatus, to: QuoteStatus) -> bool {
-    use QuoteStatus::*;
-    matches!(
-        (from, to),
-        (Draft, Sent)
-            | (Sent, Accepted)
-            | (Sent, Rejected)
-            | (Sent, Expired)
-            | (Draft, Cancelled)
-            | (Sent, Cancelled)
-    )
-}
-
 /// Changes the title and/or moves the quote to its next status.
 #[utoipa::path(patch, path = "/api/quotes/{id}", tag = "quotes", request_body = QuotePatch,
     params(("id" = Uuid, Path, description = "Quote id")),
@@ -345,7 +331,7 @@ async fn update_quote(
     let organization = caller.organization.id;
     let current = find_quote(&state, organization, id).await?;
     let status = match patch.status {
-        Some(to) if !transition_allowed(current.status, to) => {
+        Some(to) if !current.status.can_become(to) => {
             return Err(ApiError::conflict(
                 "illegal_transition",
                 format!("a {} quote cannot become {to}", current.status),
