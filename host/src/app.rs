@@ -2,6 +2,7 @@
 
 use crate::activity::{ActivityLog, ActivityWriter, WriterConfig};
 use crate::auth::{AuthCache, KeyUsage, KeyUsageWriter, UsageLimits};
+use crate::changes::Changes;
 use crate::config::Config;
 use crate::dashboard::DashboardCache;
 use crate::documents::Documents;
@@ -38,8 +39,10 @@ pub struct App {
     pub store: Arc<dyn Store>,
     /// The plugin sandbox.
     pub runtime: Arc<Runtime>,
+    /// Tells the caches below what changed; every write goes through it.
+    pub changes: Arc<Changes>,
     /// Recently verified API keys.
-    pub auth: AuthCache,
+    pub auth: Arc<AuthCache>,
     /// Notes each key's use for its `last_used_at` (written in the background).
     pub key_usage: KeyUsage,
     /// Prices quotes: plugins, exchange rates and the caps on calculations at once.
@@ -47,7 +50,7 @@ pub struct App {
     /// The queue of activity-log entries (its writer runs in the background).
     pub activity: ActivityLog,
     /// Dashboard figures per organization.
-    pub dashboard: DashboardCache,
+    pub dashboard: Arc<DashboardCache>,
     /// Exports running per organization, capped.
     pub exports: ExportGate,
     /// Renders quote documents (PDF, XLSX), a few at a time.
@@ -78,10 +81,10 @@ impl App {
             .context("applying database migrations")?;
         let runtime =
             Runtime::new(config.runtime.clone()).context("starting the plugin runtime")?;
-        let auth = AuthCache::new(
+        let auth = Arc::new(AuthCache::new(
             config.auth.cache_entries,
             Duration::from_secs(config.auth.cache_ttl_s),
-        );
+        ));
         let (key_usage, key_usage_writer) = KeyUsage::new(
             store.clone(),
             &UsageLimits {
@@ -131,10 +134,14 @@ impl App {
             store.clone(),
             config.http.max_echoed_text_bytes,
         );
-        let dashboard = DashboardCache::new(
+        let dashboard = Arc::new(DashboardCache::new(
             config.dashboard.cache_entries,
             Duration::from_secs(config.dashboard.cache_ttl_s),
-        );
+        ));
+        let changes = Arc::new(Changes::new());
+        changes.subscribe(auth.clone());
+        changes.subscribe(dashboard.clone());
+        changes.subscribe(exchange_rates.clone());
         let exports = ExportGate::new(config.http.max_exports_per_org as usize);
         let documents = Documents::new(config.documents.clone());
         let runtime = Arc::new(runtime);
@@ -155,6 +162,7 @@ impl App {
             config,
             store,
             runtime,
+            changes,
             auth,
             key_usage,
             pricer,

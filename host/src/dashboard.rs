@@ -1,6 +1,7 @@
 //! Dashboard figures per organization: computed from the store, cached (bounded,
 //! with a TTL) and dropped when that organization's quotes change.
 
+use crate::changes::{Change, Invalidate};
 use crate::store::{QuoteStats, QuoteStore, StatsWindow, StoreError};
 use chrono::{DateTime, Datelike, Months, NaiveDate, TimeZone, Utc};
 use std::sync::Arc;
@@ -61,6 +62,19 @@ impl DashboardCache {
     pub async fn entry_count(&self) -> u64 {
         self.cache.run_pending_tasks().await;
         self.cache.entry_count()
+    }
+}
+
+#[async_trait::async_trait]
+impl Invalidate for DashboardCache {
+    async fn invalidate(&self, change: &Change) {
+        match change {
+            Change::Quotes { organization } => {
+                DashboardCache::invalidate(self, *organization).await
+            }
+            Change::Everything => self.cache.invalidate_all(),
+            Change::ApiKey { .. } | Change::Plugins { .. } | Change::ExchangeRates => {}
+        }
     }
 }
 

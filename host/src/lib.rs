@@ -9,6 +9,7 @@ pub mod app;
 pub mod auth;
 pub mod bootstrap;
 pub mod bundled;
+pub mod changes;
 pub mod cli;
 pub mod config;
 pub mod contract;

@@ -2,6 +2,7 @@
 //! lookups that read the key before the revocation are still on their way.
 
 use super::{Caller, hash_key};
+use crate::changes::{Change, Invalidate};
 use crate::store::{StoreError, TenantStore};
 use std::sync::Arc;
 use std::time::Duration;
@@ -71,10 +72,30 @@ impl AuthCache {
         drop(revocations);
     }
 
+    /// Forgets every cached key: anything may have changed.
+    pub async fn forget_all(&self) {
+        let mut revocations = self.revocations.write().await;
+        *revocations += 1;
+        self.keys.invalidate_all();
+        drop(revocations);
+    }
+
     /// Entries held now (pending inserts and evictions applied first).
     pub async fn entry_count(&self) -> u64 {
         self.keys.run_pending_tasks().await;
         self.keys.entry_count()
+    }
+}
+
+#[async_trait::async_trait]
+impl Invalidate for AuthCache {
+    async fn invalidate(&self, change: &Change) {
+        match change {
+            // A created key is not cached yet, unless as "unknown": forget that too.
+            Change::ApiKey { key, .. } => self.forget(*key).await,
+            Change::Everything => self.forget_all().await,
+            Change::Plugins { .. } | Change::Quotes { .. } | Change::ExchangeRates => {}
+        }
     }
 }
 

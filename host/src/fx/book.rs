@@ -1,6 +1,7 @@
 //! The rate book: which stored rates a calculation needs, answered from a small
 //! in-memory cache on the hot path.
 
+use crate::changes::{Change, Invalidate};
 use crate::contract::Rate;
 use crate::store::{ExchangeRateStore, StoreError, StoredRate};
 use chrono::NaiveDate;
@@ -125,6 +126,16 @@ impl RateBook {
     pub async fn entry_count(&self) -> u64 {
         self.cache.run_pending_tasks().await;
         self.cache.entry_count()
+    }
+}
+
+#[async_trait::async_trait]
+impl Invalidate for RateBook {
+    async fn invalidate(&self, change: &Change) {
+        match change {
+            Change::ExchangeRates | Change::Everything => RateBook::invalidate(self),
+            Change::ApiKey { .. } | Change::Plugins { .. } | Change::Quotes { .. } => {}
+        }
     }
 }
 

@@ -4,6 +4,7 @@ use super::error::{ApiError, ApiResult, ErrorBody};
 use super::extract::{Admin, AppJson, AppPath};
 use crate::app::AppState;
 use crate::auth::generate_key;
+use crate::changes::Change;
 use crate::store::{ApiKey, KeyRevocation, Role, StoreError};
 use axum::Json;
 use axum::extract::State;
@@ -159,7 +160,12 @@ async fn revoke_api_key(
         }
         Err(error) => return Err(error.into()),
     };
-    state.auth.forget(id).await;
+    let organization = caller.organization.id;
+    let change = Change::ApiKey {
+        organization,
+        key: id,
+    };
+    state.changes.apply(&change).await;
     let metadata = serde_json::json!({"prefix": revoked.prefix});
     state.activity.caller_did(
         &caller,

@@ -4,6 +4,7 @@
 use super::error::{ApiError, ApiResult, ErrorBody};
 use super::extract::{Admin, AppJson, AppPath, AppQuery, Auth};
 use crate::app::AppState;
+use crate::changes::Change;
 use crate::contract::{PluginInfo, VariableSpec};
 use crate::runtime::LoadError;
 use crate::store::{NewPluginVersion, Plugin, PluginVersion, StoreError};
@@ -176,6 +177,8 @@ async fn upload_plugin(
         uploaded_by: Some(caller.key.id),
     };
     let (version, created) = state.store.add_plugin_version(upload).await?;
+    let organization = caller.organization.id;
+    state.changes.apply(&Change::Plugins { organization }).await;
     let metadata = serde_json::json!({
         "version": version.version, "sha256": version.sha256, "new_version": created,
     });
@@ -309,6 +312,7 @@ async fn activate_plugin(
             ),
             other => other.into(),
         })?;
+    state.changes.apply(&Change::Plugins { organization }).await;
     warm_up(&state, &version);
     let metadata = serde_json::json!({"version": version.version, "sha256": version.sha256});
     state
@@ -343,6 +347,8 @@ async fn delete_plugin_version(
         .await
     {
         Ok(()) => {
+            let organization = caller.organization.id;
+            state.changes.apply(&Change::Plugins { organization }).await;
             let metadata = serde_json::json!({"version": version});
             state.activity.caller_did(
                 &caller,

@@ -6,6 +6,7 @@ use super::error::{ApiError, ApiResult, ErrorBody, pricing_error};
 use super::extract::{AppPath, Auth};
 use super::quotes::{QuoteView, find_quote, pricing_record, quote_not_found};
 use crate::app::AppState;
+use crate::changes::Change;
 use crate::contract::{CalculationInput, QuoteRequest};
 use crate::quoting::diff::{Difference, differences};
 use crate::quoting::{PluginRef, PricingError};
@@ -75,7 +76,7 @@ async fn recalculate_quote(
         .await
     {
         Ok(quote) => {
-            state.dashboard.invalidate(organization).await;
+            state.changes.apply(&Change::Quotes { organization }).await;
             let metadata = serde_json::json!({
                 "revision": quote.revision, "total": quote.total,
                 "plugin": format!("{}@{}", quote.plugin_name, quote.plugin_version),

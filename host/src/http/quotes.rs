@@ -4,6 +4,7 @@
 use super::error::{ApiError, ApiResult, ErrorBody, pricing_error};
 use super::extract::{AppJson, AppPath, AppQuery, Auth, page_cursor, page_limit};
 use crate::app::AppState;
+use crate::changes::Change;
 use crate::contract::{CalculationInput, LineItem};
 use crate::quoting::{PluginRef, Priced};
 use crate::store::{
@@ -265,7 +266,7 @@ async fn create_quote(
         pricing: pricing_record(&priced)?,
     };
     let quote = state.store.create_quote(new_quote).await?;
-    state.dashboard.invalidate(organization).await;
+    state.changes.apply(&Change::Quotes { organization }).await;
     let metadata = serde_json::json!({
         "number": quote.number, "total": quote.total, "currency": quote.currency,
         "plugin": format!("{}@{}", quote.plugin_name, quote.plugin_version),
@@ -353,7 +354,7 @@ async fn update_quote(
     };
     match state.store.update_quote(organization, id, update).await {
         Ok(quote) => {
-            state.dashboard.invalidate(organization).await;
+            state.changes.apply(&Change::Quotes { organization }).await;
             let quote_id = Some(id.to_string());
             state
                 .activity
@@ -379,7 +380,8 @@ async fn delete_quote(
 ) -> ApiResult<StatusCode> {
     match state.store.delete_quote(caller.organization.id, id).await {
         Ok(()) => {
-            state.dashboard.invalidate(caller.organization.id).await;
+            let organization = caller.organization.id;
+            state.changes.apply(&Change::Quotes { organization }).await;
             let quote_id = Some(id.to_string());
             state.activity.caller_did(
                 &caller,
