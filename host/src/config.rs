@@ -267,6 +267,12 @@ pub struct CalculationConfig {
     /// Largest amount of a result (absolute value): each line's unit price and total,
     /// the subtotal, tax and total. Default 10^15.
     pub max_amount: u64,
+    /// Most stored quotes one replay re-prices (`last`, which defaults to 100). Default 1000.
+    pub replay_max_quotes: u32,
+    /// JSON-path differences a replay lists per changed quote. Default 5.
+    pub replay_differences_per_quote: u32,
+    /// Largest deltas a replay lists. Default 10.
+    pub replay_largest_deltas: u32,
 }
 
 impl Default for CalculationConfig {
@@ -279,6 +285,9 @@ impl Default for CalculationConfig {
             max_quantity: 1_000_000_000,
             max_unit_price: 1_000_000_000_000,
             max_amount: 1_000_000_000_000_000,
+            replay_max_quotes: 1_000,
+            replay_differences_per_quote: 5,
+            replay_largest_deltas: 10,
         }
     }
 }

@@ -17,6 +17,8 @@ mod health;
 mod me;
 pub mod metrics;
 mod openapi;
+mod plugin_activation;
+mod plugin_replay;
 mod plugins;
 mod quote_actions;
 mod quotes;
@@ -60,6 +62,7 @@ fn documented_routes(
         .merge(me::routes())
         .merge(api_keys::routes())
         .merge(plugins::routes())
+        .merge(plugin_activation::routes())
         .merge(quotes::routes())
         .merge(dashboard::routes())
         .merge(activity::routes())
@@ -67,14 +70,24 @@ fn documented_routes(
         .merge(exchange_rates::routes());
     let calculate = OpenApiRouter::new()
         .merge(calculate::routes())
+        .merge(plugin_replay::routes())
         .merge(quotes::pricing_routes())
         .merge(quote_actions::routes());
     let upload = OpenApiRouter::new()
         .merge(exchange_rates::refresh_routes())
         .merge(
             plugins::upload_routes()
+                .merge(plugin_replay::candidate_routes())
                 .layer(DefaultBodyLimit::max(state.config.http.max_upload_bytes)),
         );
+    // Replays cost one calculate request per quote: their handlers charge the rest.
+    let (calculate, upload) = match state.config.rate_limits.enabled {
+        true => {
+            let charge = axum::Extension(throttle::CostCharge::of(&classes.calculate));
+            (calculate.layer(charge.clone()), upload.layer(charge))
+        }
+        false => (calculate, upload),
+    };
     OpenApiRouter::with_openapi(openapi::frame())
         .merge(health::routes())
         .merge(metrics::routes())

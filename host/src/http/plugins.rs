@@ -1,9 +1,10 @@
 //! The plugin registry: upload (validated and compiled before anything is stored),
-//! versions, activation and rollback, deletion.
+//! versions and their views, deletion. Activation lives in `plugin_activation.rs`.
 
 use super::error::{ApiError, ApiResult, ErrorBody};
-use super::extract::{Admin, AppJson, AppPath, AppQuery, Auth};
+use super::extract::{Admin, AppPath, AppQuery, Auth};
 use crate::app::AppState;
+use crate::auth::Caller;
 use crate::changes::Change;
 use crate::contract::{PluginInfo, VariableSpec};
 use crate::runtime::LoadError;
@@ -27,15 +28,21 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_plugins))
         .routes(routes!(get_plugin))
-        .routes(routes!(activate_plugin))
         .routes(routes!(delete_plugin_version))
 }
 
 #[derive(Serialize, ToSchema)]
 pub struct PluginView {
     pub name: String,
-    /// The version that prices new quotes, if any.
+    /// The version that prices new quotes now, if any.
     pub active_version: Option<i32>,
+    /// When it became active.
+    pub activated_at: Option<DateTime<Utc>>,
+    /// The version a scheduled activation makes active at `next_activation_at`, if one is
+    /// pending.
+    pub next_version: Option<i32>,
+    /// When the next version becomes active (every host switches at this instant).
+    pub next_activation_at: Option<DateTime<Utc>>,
     pub latest_version: i32,
     pub version_count: i64,
     pub created_at: DateTime<Utc>,
@@ -47,6 +54,9 @@ impl From<&Plugin> for PluginView {
         Self {
             name: plugin.name.clone(),
             active_version: plugin.active_version,
+            activated_at: plugin.activated_at,
+            next_version: plugin.next_version,
+            next_activation_at: plugin.next_activation_at,
             latest_version: plugin.last_version,
             version_count: plugin.version_count,
             created_at: plugin.created_at,
@@ -105,37 +115,12 @@ pub struct UploadQuery {
     pub name: String,
 }
 
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ActivateRequest {
-    /// The version to activate; an older one is a rollback.
-    #[serde(deserialize_with = "whole_number")]
-    #[schema(minimum = 1)]
-    pub version: i32,
-}
-
-/// A version as JSON Schema's `integer` allows it: `2`, or `2.0`.
-fn whole_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<i32, D::Error> {
-    use serde::de::Error;
-    let number = serde_json::Number::deserialize(deserializer)?;
-    let whole = match number.as_i64() {
-        Some(whole) => Some(whole),
-        None => number
-            .as_f64()
-            .filter(|value| value.fract() == 0.0 && value.abs() < 1e10)
-            .map(|value| value as i64),
-    };
-    whole
-        .and_then(|whole| i32::try_from(whole).ok())
-        .ok_or_else(|| D::Error::custom(format!("version must be a whole number, got {number}")))
-}
-
 fn check_name(name: &str) -> Result<(), ApiError> {
     crate::contract::check_plugin_name(name)
         .map_err(|message| ApiError::bad_request("invalid_plugin_name", message))
 }
 
-fn plugin_not_found(name: &str) -> ApiError {
+pub(super) fn plugin_not_found(name: &str) -> ApiError {
     ApiError::not_found(
         "plugin_not_found",
         format!("no plugin '{name}' in your organization"),
@@ -196,7 +181,7 @@ async fn upload_plugin(
 
 /// Reads the body up to `limit` bytes; a declared length over it is refused before
 /// a single byte is read.
-async fn read_upload(headers: &HeaderMap, body: Body, limit: usize) -> Result<Vec<u8>, ApiError> {
+pub(super) async fn read_upload(headers: &HeaderMap, body: Body, limit: usize) -> Result<Vec<u8>, ApiError> {
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
@@ -230,7 +215,7 @@ async fn read_upload(headers: &HeaderMap, body: Body, limit: usize) -> Result<Ve
     Ok(bytes.to_vec())
 }
 
-fn rejected_plugin(error: LoadError) -> ApiError {
+pub(super) fn rejected_plugin(error: LoadError) -> ApiError {
     match error {
         LoadError::Internal(_) | LoadError::Fetch(_) => ApiError::internal(error),
         LoadError::CompileBusy { .. } => ApiError::from_compile_busy(&error),
@@ -286,56 +271,11 @@ async fn get_plugin(
     }))
 }
 
-/// Makes a version the one that prices new quotes; activating an older one is a rollback.
-#[utoipa::path(post, path = "/api/plugins/{name}/activate", tag = "plugins", request_body = ActivateRequest,
-    params(("name" = String, Path, description = "Plugin name")),
-    responses((status = 200, body = PluginVersionView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn activate_plugin(
-    State(state): State<AppState>,
-    Admin(caller): Admin,
-    AppPath(name): AppPath<String>,
-    AppJson(request): AppJson<ActivateRequest>,
-) -> ApiResult<Json<PluginVersionView>> {
-    let organization = caller.organization.id;
-    let version = state
-        .store
-        .activate_plugin_version(organization, &name, request.version)
-        .await
-        .map_err(|error| match error {
-            StoreError::NotFound => ApiError::not_found(
-                "plugin_version_not_found",
-                format!(
-                    "plugin '{name}' has no version {} in your organization",
-                    request.version
-                ),
-            ),
-            other => other.into(),
-        })?;
-    state.changes.apply(&Change::Plugins { organization }).await;
-    warm_up(&state, &version);
-    let metadata = serde_json::json!({"version": version.version, "sha256": version.sha256});
-    state
-        .activity
-        .caller_did(&caller, "plugin.activate", "plugin", Some(name), metadata);
-    Ok(Json(PluginVersionView::try_from(&version)?))
-}
-
-/// Compiles the newly active version in the background, so the next quote does not wait.
-fn warm_up(state: &AppState, version: &PluginVersion) {
-    let (state, version) = (state.clone(), version.clone());
-    tokio::spawn(async move {
-        if let Err(error) = state.pricer.load_plugin(&version).await {
-            tracing::warn!(%error, "warming up the activated plugin failed");
-        }
-    });
-}
-
 /// Deletes a version that is not active.
 #[utoipa::path(delete, path = "/api/plugins/{name}/versions/{version}", tag = "plugins",
     params(("name" = String, Path, description = "Plugin name"), ("version" = i32, Path, description = "Version number")),
     responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-              (status = 404, body = ErrorBody), (status = 409, body = ErrorBody, description = "The version is active")))]
+              (status = 404, body = ErrorBody), (status = 409, body = ErrorBody, description = "The version is active (`plugin_version_active`) or scheduled (`plugin_version_scheduled`)")))]
 async fn delete_plugin_version(
     State(state): State<AppState>,
     Admin(caller): Admin,
@@ -363,10 +303,25 @@ async fn delete_plugin_version(
             "plugin_version_not_found",
             format!("plugin '{name}' has no version {version} in your organization"),
         )),
+        Err(StoreError::Conflict(_)) if is_scheduled(&state, &caller, &name, version).await => {
+            Err(ApiError::conflict(
+                "plugin_version_scheduled",
+                format!(
+                    "version {version} of '{name}' is scheduled to become active; \
+                     cancel with DELETE /api/plugins/{name}/activation first"
+                ),
+            ))
+        }
         Err(StoreError::Conflict(_)) => Err(ApiError::conflict(
             "plugin_version_active",
             format!("version {version} of '{name}' is active; activate another version first"),
         )),
         Err(other) => Err(other.into()),
     }
+}
+
+/// Whether `version` is the one a pending activation of `name` will make active.
+async fn is_scheduled(state: &AppState, caller: &Caller, name: &str, version: i32) -> bool {
+    let detail = state.store.plugin(caller.organization.id, name).await;
+    matches!(detail, Ok(Some(detail)) if detail.plugin.next_version == Some(version))
 }

@@ -135,6 +135,64 @@ impl ThrottleClass {
     }
 }
 
+/// A class's limiter, for a route whose cost grows with its input (a replay of N quotes
+/// counts as N calculations): the handler charges the rest once it knows the cost.
+/// Routes carry it as a request extension while throttling is on.
+#[derive(Clone)]
+pub struct CostCharge {
+    class: &'static str,
+    limiter: Limiter,
+}
+
+impl CostCharge {
+    /// The charge of `class`.
+    pub fn of(class: &ThrottleClass) -> Self {
+        Self {
+            class: class.name,
+            limiter: class.limiter.clone(),
+        }
+    }
+
+    /// Counts `requests` more requests of the class against `api_key`; over the limit a
+    /// 429 (`rate_limited`, with `Retry-After`), and nothing is counted.
+    pub fn charge(&self, api_key: Uuid, requests: u32) -> Result<(), ApiError> {
+        use governor::clock::Clock;
+        let Some(requests) = std::num::NonZeroU32::new(requests) else {
+            return Ok(());
+        };
+        let class = self.class;
+        match self
+            .limiter
+            .check_key_n(&ThrottleKey::ApiKey(api_key), requests)
+        {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(not_until)) => {
+                metrics::counter!("rate_limit_rejections_total", "class" => class).increment(1);
+                let wait = not_until.wait_time_from(self.limiter.clock().now());
+                let retry_after = wait.as_secs() + 1;
+                let mut error = ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "rate_limited",
+                    format!(
+                        "this costs {requests} {class} requests, more than remain this minute; \
+                         retry in {retry_after} s or ask for fewer"
+                    ),
+                );
+                error.retry_after = Some(retry_after);
+                Err(error)
+            }
+            Err(_) => Err(ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                format!(
+                    "this costs {requests} {class} requests, more than the per-minute limit \
+                     allows at all; ask for fewer"
+                ),
+            )),
+        }
+    }
+}
+
 fn rejection(class: &'static str, error: GovernorError) -> Response<Body> {
     match error {
         GovernorError::TooManyRequests { wait_time, headers } => {

@@ -7,7 +7,8 @@ pub mod amounts;
 pub mod diff;
 pub mod gate;
 pub mod limits;
+pub mod replay;
 mod pricer;
 pub mod variables;
 
-pub use pricer::{PluginRef, Priced, Pricer, PricingError};
+pub use pricer::{Candidate, PluginRef, Priced, Pricer, PricingError};

@@ -24,6 +24,14 @@ pub struct PluginRef {
     pub sha256: String,
 }
 
+/// A plugin ready to re-price stored requests: a stored version, or an unsaved upload.
+pub struct Candidate {
+    pub plugin: Arc<CompiledPlugin>,
+    /// What it declares (`describe`): its variables are checked as pricing checks them.
+    pub info: PluginInfo,
+    pub reference: PluginRef,
+}
+
 /// A priced request and what produced it.
 pub struct Priced {
     pub request: QuoteRequest,
@@ -224,6 +232,45 @@ impl Pricer {
         Ok(priced)
     }
 
+    /// A stored version, loaded, as a replay [`Candidate`].
+    pub async fn candidate(&self, version: &PluginVersion) -> Result<Candidate, PricingError> {
+        let info = describe_of(version)?;
+        let plugin = self
+            .load_plugin(version)
+            .await
+            .map_err(PricingError::Load)?;
+        Ok(Candidate {
+            plugin,
+            info,
+            reference: reference_of(version),
+        })
+    }
+
+    /// Re-prices a stored request (its own rate snapshot) with `candidate`, checked as
+    /// pricing a new quote checks it: the request's variables against what the candidate
+    /// declares, the result's amounts against the limits. Takes a calculation slot of
+    /// the organization; stores nothing.
+    pub async fn replay(
+        &self,
+        organization: Uuid,
+        candidate: &Candidate,
+        request: QuoteRequest,
+    ) -> Result<Priced, PricingError> {
+        check_declared_variables(&candidate.reference, &candidate.info, &request)?;
+        let _slot = self
+            .calculations
+            .enter(organization)
+            .await
+            .ok_or(PricingError::Busy)?;
+        let priced = self
+            .call(&candidate.plugin, candidate.reference.clone(), request)
+            .await?;
+        self.amounts
+            .check_result(&priced.result)
+            .map_err(PricingError::Amount)?;
+        Ok(priced)
+    }
+
     /// Runs one stored plugin version on a complete request (rates included), as it
     /// is: verification replays what was accepted then.
     pub async fn run(
@@ -241,33 +288,57 @@ impl Pricer {
             .load_plugin(version)
             .await
             .map_err(PricingError::Load)?;
+        self.call(&plugin, reference_of(version), request).await
+    }
+
+    /// One call of a loaded plugin under the sandbox limits (the caller holds a slot).
+    async fn call(
+        &self,
+        plugin: &CompiledPlugin,
+        reference: PluginRef,
+        request: QuoteRequest,
+    ) -> Result<Priced, PricingError> {
         let limits = self.runtime.config().calculation_limits();
-        let called = self.runtime.calculate(&plugin, &request, &limits).await;
+        let called = self.runtime.calculate(plugin, &request, &limits).await;
         record_calculation(&called);
         let outcome = called.map_err(PricingError::Call)?;
         Ok(Priced {
             request,
             result: outcome.value,
-            plugin: PluginRef {
-                name: version.plugin_name.clone(),
-                version: version.version,
-                sha256: version.sha256.clone(),
-            },
+            plugin: reference,
             report: outcome.report,
         })
     }
 }
 
+fn reference_of(version: &PluginVersion) -> PluginRef {
+    PluginRef {
+        name: version.plugin_name.clone(),
+        version: version.version,
+        sha256: version.sha256.clone(),
+    }
+}
+
+fn describe_of(version: &PluginVersion) -> Result<PluginInfo, PricingError> {
+    serde_json::from_value(version.describe.clone()).map_err(|error| {
+        PricingError::Store(StoreError::Corrupt(format!(
+            "stored describe output: {error}"
+        )))
+    })
+}
+
 /// The request's variables and item attributes against what the version declares.
 fn check_variables(version: &PluginVersion, request: &QuoteRequest) -> Result<(), PricingError> {
-    let info: PluginInfo = serde_json::from_value(version.describe.clone())
-        .map_err(|error| StoreError::Corrupt(format!("stored describe output: {error}")))?;
-    variables::check(
-        &format!("{}@{}", version.plugin_name, version.version),
-        &info.variables,
-        request,
-    )
-    .map_err(PricingError::Variable)
+    check_declared_variables(&reference_of(version), &describe_of(version)?, request)
+}
+
+fn check_declared_variables(
+    reference: &PluginRef,
+    info: &PluginInfo,
+    request: &QuoteRequest,
+) -> Result<(), PricingError> {
+    let label = format!("{}@{}", reference.name, reference.version);
+    variables::check(&label, &info.variables, request).map_err(PricingError::Variable)
 }
 
 /// Calculation counts, durations and fuel by outcome (`success` or the error code).

@@ -57,8 +57,8 @@ pub use self::traits::{
 };
 pub use self::types::{
     ActivityEntry, ActivityFilter, ApiKey, Backend, Branding, JobOutcome, JobRun, KeyRevocation,
-    NewActivity, NewApiKey, NewPluginVersion, NewRate, Organization, Plugin, PluginBinary,
-    PluginDetail, PluginVersion, PoolState, Role, StoredRate,
+    NewActivity, NewApiKey, NewPluginVersion, NewRate, Organization, PendingActivation, Plugin,
+    PluginBinary, PluginDetail, PluginVersion, PoolState, Role, StoredRate,
 };
 
 /// Opens the store named by `url` and returns it as a trait object.

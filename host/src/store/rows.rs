@@ -4,8 +4,8 @@
 use super::error::Result;
 use super::quote::{Quote, QuoteRevision};
 use super::types::{
-    ActivityEntry, ApiKey, Branding, JobRun, Organization, Plugin, PluginBinary, PluginVersion,
-    StoredRate,
+    ActivityEntry, ApiKey, Branding, JobRun, Organization, PendingActivation, Plugin, PluginBinary,
+    PluginVersion, StoredRate,
 };
 use super::values::Columns;
 
@@ -52,6 +52,8 @@ pub(crate) fn plugin(row: &impl Columns) -> Result<Plugin> {
         last_version: row.int("last_version")?,
         version_count: row.big("version_count")?,
         activated_at: row.opt_time("activated_at")?,
+        next_version: row.opt_int("next_version")?,
+        next_activation_at: row.opt_time("next_activation_at")?,
         created_at: row.time("created_at")?,
         updated_at: row.time("updated_at")?,
     })
@@ -179,5 +181,13 @@ pub(crate) fn branding(row: &impl Columns) -> Result<Branding> {
         footer_text: row.opt_text("footer_text")?,
         logo_png: row.opt_bytes("logo_png")?,
         updated_at: row.time("updated_at")?,
+    })
+}
+
+/// A `plugin_activations` row (`version`, `effective_at`).
+pub(crate) fn pending_activation(row: &impl Columns) -> Result<PendingActivation> {
+    Ok(PendingActivation {
+        version: row.int("version")?,
+        effective_at: row.time("effective_at")?,
     })
 }

@@ -38,13 +38,46 @@ macro_rules! version_cols {
     };
 }
 
-/// Columns of `plugins` (aliased `p`) plus the version count.
+/// Columns of `plugins` (aliased `p`, joined with its pending activation `a`) plus the
+/// version count, resolved at the time bound as `$now`: a pending activation whose
+/// `effective_at` has passed is the active version; one still ahead is the next.
 macro_rules! plugin_cols {
+    ($now:literal) => {
+        concat!(
+            "p.organization_id, p.name,
+             CASE WHEN a.effective_at <= ", $now, " THEN a.version ELSE p.active_version END
+                 AS active_version,
+             p.last_version,
+             CASE WHEN a.effective_at <= ", $now, " THEN a.effective_at ELSE p.activated_at END
+                 AS activated_at,
+             CASE WHEN a.effective_at > ", $now, " THEN a.version END AS next_version,
+             CASE WHEN a.effective_at > ", $now, " THEN a.effective_at END AS next_activation_at,
+             p.created_at, p.updated_at,
+             (SELECT count(*) FROM plugin_versions c
+              WHERE c.organization_id = p.organization_id AND c.plugin_name = p.name)
+                 AS version_count"
+        )
+    };
+}
+
+/// `plugins p` with its pending activation `a`, if any.
+macro_rules! plugins_with_pending {
     () => {
-        "p.organization_id, p.name, p.active_version, p.last_version, p.activated_at,
-         p.created_at, p.updated_at,
-         (SELECT count(*) FROM plugin_versions c
-          WHERE c.organization_id = p.organization_id AND c.plugin_name = p.name) AS version_count"
+        " FROM plugins p LEFT JOIN plugin_activations a
+            ON a.organization_id = p.organization_id AND a.plugin_name = p.name"
+    };
+}
+
+/// `plugins p` joined with the version active at `$now`, `v`.
+macro_rules! plugins_with_active_version {
+    ($now:literal) => {
+        concat!(
+            " FROM plugins p LEFT JOIN plugin_activations a
+                ON a.organization_id = p.organization_id AND a.plugin_name = p.name
+                AND a.effective_at <= ", $now, "
+              JOIN plugin_versions v ON v.organization_id = p.organization_id
+                AND v.plugin_name = p.name AND v.version = COALESCE(a.version, p.active_version)"
+        )
     };
 }
 
@@ -160,13 +193,15 @@ pub(crate) const INSERT_VERSION: &str =
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
 pub(crate) const LIST_PLUGINS: &str = concat!(
     "SELECT ",
-    plugin_cols!(),
-    " FROM plugins p WHERE p.organization_id = $1 ORDER BY p.name"
+    plugin_cols!("$2"),
+    plugins_with_pending!(),
+    " WHERE p.organization_id = $1 ORDER BY p.name"
 );
 pub(crate) const PLUGIN_BY_NAME: &str = concat!(
     "SELECT ",
-    plugin_cols!(),
-    " FROM plugins p WHERE p.organization_id = $1 AND p.name = $2"
+    plugin_cols!("$3"),
+    plugins_with_pending!(),
+    " WHERE p.organization_id = $1 AND p.name = $2"
 );
 pub(crate) const VERSIONS_OF_PLUGIN: &str = concat!(
     "SELECT ",
@@ -186,27 +221,53 @@ pub(crate) const VERSION_WITH_BYTES: &str = concat!(
     ", v.wasm FROM plugin_versions v
       WHERE v.organization_id = $1 AND v.plugin_name = $2 AND v.version = $3"
 );
+/// The version of plugin `$2` active at `$3`.
 pub(crate) const ACTIVE_VERSION_OF: &str = concat!(
     "SELECT ",
     version_cols!(),
-    " FROM plugins p JOIN plugin_versions v ON v.organization_id = p.organization_id
-        AND v.plugin_name = p.name AND v.version = p.active_version
-      WHERE p.organization_id = $1 AND p.name = $2"
+    plugins_with_active_version!("$3"),
+    " WHERE p.organization_id = $1 AND p.name = $2"
 );
-/// The organization's most recently activated plugin.
+/// The version active at `$2` of the organization's most recently activated plugin.
 pub(crate) const NEWEST_ACTIVE_VERSION: &str = concat!(
     "SELECT ",
     version_cols!(),
-    " FROM plugins p JOIN plugin_versions v ON v.organization_id = p.organization_id
-        AND v.plugin_name = p.name AND v.version = p.active_version
-      WHERE p.organization_id = $1
-      ORDER BY p.activated_at DESC NULLS LAST, p.name LIMIT 1"
+    plugins_with_active_version!("$2"),
+    " WHERE p.organization_id = $1
+      ORDER BY COALESCE(a.effective_at, p.activated_at) DESC NULLS LAST, p.name LIMIT 1"
 );
 pub(crate) const PLUGIN_ACTIVE_VERSION: &str =
     "SELECT active_version FROM plugins WHERE organization_id = $1 AND name = $2";
 pub(crate) const ACTIVATE_VERSION: &str =
     "UPDATE plugins SET active_version = $3, activated_at = $4, updated_at = $4
      WHERE organization_id = $1 AND name = $2";
+/// Folds a pending activation that is due at `$3` into `plugins.active_version` (its
+/// time becomes `activated_at`); followed by [`DELETE_DUE_ACTIVATION`]. Every write to a
+/// plugin's activation starts with these two, so the stored state never disagrees with
+/// what the reads resolve by time.
+pub(crate) const FOLD_DUE_ACTIVATION: &str = "UPDATE plugins SET
+         active_version = (SELECT a.version FROM plugin_activations a
+                           WHERE a.organization_id = $1 AND a.plugin_name = $2),
+         activated_at = (SELECT a.effective_at FROM plugin_activations a
+                         WHERE a.organization_id = $1 AND a.plugin_name = $2)
+     WHERE organization_id = $1 AND name = $2 AND EXISTS (
+         SELECT 1 FROM plugin_activations a
+         WHERE a.organization_id = $1 AND a.plugin_name = $2 AND a.effective_at <= $3)";
+pub(crate) const DELETE_DUE_ACTIVATION: &str = "DELETE FROM plugin_activations
+     WHERE organization_id = $1 AND plugin_name = $2 AND effective_at <= $3";
+/// Schedules `$3` at `$4` (`$5` = now), replacing a pending activation of the plugin.
+pub(crate) const SCHEDULE_ACTIVATION: &str = "INSERT INTO plugin_activations
+         (organization_id, plugin_name, version, effective_at, scheduled_at)
+     VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (organization_id, plugin_name)
+     DO UPDATE SET version = $3, effective_at = $4, scheduled_at = $5";
+/// Cancels the plugin's pending activation (only one still ahead of `$3`).
+pub(crate) const CANCEL_ACTIVATION: &str = "DELETE FROM plugin_activations
+     WHERE organization_id = $1 AND plugin_name = $2 AND effective_at > $3
+     RETURNING version, effective_at";
+/// The organization's next activation after `$2`: when its active versions next change.
+pub(crate) const NEXT_SWITCH: &str = "SELECT min(effective_at) AS next_at FROM plugin_activations
+     WHERE organization_id = $1 AND effective_at > $2";
 pub(crate) const DELETE_VERSION: &str = "DELETE FROM plugin_versions
      WHERE organization_id = $1 AND plugin_name = $2 AND version = $3";
 
@@ -353,6 +414,19 @@ pub(crate) fn quote_page(
     sql.sql(concat!("SELECT ", quote_summary_cols!()));
     quotes_where(sql, organization, filter);
     page(sql, limit, cursor);
+}
+
+/// The `limit` most recent full quotes, newest first.
+pub(crate) fn recent_quotes(
+    sql: &mut impl SqlText,
+    organization: Uuid,
+    filter: QuoteFilter,
+    limit: u32,
+) {
+    sql.sql(concat!("SELECT ", quote_cols!()));
+    quotes_where(sql, organization, filter);
+    sql.sql(" ORDER BY created_at DESC, id DESC LIMIT ")
+        .value(Value::Big(i64::from(limit)));
 }
 
 /// A page of an export: full quotes after `after`, oldest first, at most `limit`.

@@ -19,8 +19,8 @@ use super::quote::{
 };
 use super::types::{
     ActivityEntry, ActivityFilter, ApiKey, Backend, Branding, JobOutcome, JobRun, KeyRevocation,
-    NewActivity, NewApiKey, NewPluginVersion, NewRate, Organization, Plugin, PluginBinary,
-    PluginDetail, PluginVersion, PoolState, StoredRate,
+    NewActivity, NewApiKey, NewPluginVersion, NewRate, Organization, PendingActivation, Plugin,
+    PluginBinary, PluginDetail, PluginVersion, PoolState, StoredRate,
 };
 
 /// The whole store: every concern, plus the lifecycle of the connection pool. One
@@ -138,20 +138,41 @@ pub trait PluginStore: Send + Sync {
     ) -> Result<Option<PluginBinary>>;
 
     /// The active version of `name`, or with `None` of the organization's most
-    /// recently activated plugin; what pricing a new quote uses.
+    /// recently activated plugin; what pricing a new quote uses. Resolved by time: a
+    /// scheduled activation whose `effective_at` has passed is the active version.
     async fn active_plugin_version(
         &self,
         org: Uuid,
         name: Option<&str>,
     ) -> Result<Option<PluginVersion>>;
 
-    /// Makes `version` the one used for pricing. `NotFound` if absent.
+    /// Makes `version` the one used for pricing. `NotFound` if absent. A pending
+    /// scheduled activation stays pending.
     async fn activate_plugin_version(
         &self,
         org: Uuid,
         name: &str,
         version: i32,
     ) -> Result<PluginVersion>;
+
+    /// Schedules `version` to become the active one at `effective_at` (which the caller
+    /// checked is ahead), replacing the plugin's pending activation. `NotFound` if the
+    /// plugin or version is absent.
+    async fn schedule_plugin_activation(
+        &self,
+        org: Uuid,
+        name: &str,
+        version: i32,
+        effective_at: DateTime<Utc>,
+    ) -> Result<PluginVersion>;
+
+    /// Cancels the plugin's pending activation and returns it. `NotFound` if the plugin
+    /// has none still ahead (a due one has already switched and is not undone).
+    async fn cancel_plugin_activation(&self, org: Uuid, name: &str) -> Result<PendingActivation>;
+
+    /// When the organization's active versions next change by a scheduled activation
+    /// after now, if any: how long a cached resolution of its active version holds.
+    async fn next_plugin_switch(&self, org: Uuid) -> Result<Option<DateTime<Utc>>>;
 
     /// Deletes a version. `Conflict` if it is the active one, `NotFound` if absent.
     async fn delete_plugin_version(&self, org: Uuid, name: &str, version: i32) -> Result<()>;
@@ -178,6 +199,12 @@ pub trait QuoteStore: Send + Sync {
         limit: u32,
         cursor: Option<PageCursor>,
     ) -> Result<Page<Quote>>;
+
+    /// The `limit` most recent matching quotes, newest first (`created_at, id`), whole:
+    /// request (with its rate snapshot) and result included. What a replay re-prices.
+    /// `limit` is clamped to 1..=1000.
+    async fn recent_quotes(&self, org: Uuid, filter: QuoteFilter, limit: u32)
+    -> Result<Vec<Quote>>;
 
     /// Changes title and/or status. A status change is applied only if the quote is
     /// still in `StatusChange::from` and that status may become `to`

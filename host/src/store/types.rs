@@ -159,12 +159,23 @@ pub struct Plugin {
     pub last_version: i32,
     /// Number of versions currently stored.
     pub version_count: i64,
-    /// When a version was last activated.
+    /// When the active version became active.
     pub activated_at: Option<DateTime<Utc>>,
+    /// The version a scheduled activation will make active, if one is pending.
+    pub next_version: Option<i32>,
+    /// When it becomes active.
+    pub next_activation_at: Option<DateTime<Utc>>,
     /// First upload.
     pub created_at: DateTime<Utc>,
     /// Last upload or activation.
     pub updated_at: DateTime<Utc>,
+}
+
+/// A scheduled activation: `version` becomes the active one at `effective_at`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct PendingActivation {
+    pub version: i32,
+    pub effective_at: DateTime<Utc>,
 }
 
 /// Metadata of one uploaded plugin version (no bytes).

@@ -2,12 +2,16 @@
 //! plugin serialize what SQLite's single writer serializes).
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::Postgres;
 use uuid::Uuid;
 
 use super::super::clock::now;
 use super::super::error::{Result, StoreError};
 use super::super::traits::PluginStore;
-use super::super::types::{NewPluginVersion, Plugin, PluginBinary, PluginDetail, PluginVersion};
+use super::super::types::{
+    NewPluginVersion, PendingActivation, Plugin, PluginBinary, PluginDetail, PluginVersion,
+};
 use super::super::values::{Columns, values};
 use super::super::{rows, sql};
 use super::PostgresStore;
@@ -55,7 +59,7 @@ impl PluginStore for PostgresStore {
 
     async fn list_plugins(&self, org: Uuid) -> Result<Vec<Plugin>> {
         let mut tx = self.tenant_tx(org).await?;
-        let found = query(sql::LIST_PLUGINS, &values![org])
+        let found = query(sql::LIST_PLUGINS, &values![org, now()])
             .fetch_all(&mut *tx)
             .await?;
         tx.commit().await?;
@@ -65,7 +69,8 @@ impl PluginStore for PostgresStore {
     async fn plugin(&self, org: Uuid, name: &str) -> Result<Option<PluginDetail>> {
         let mut tx = self.tenant_tx(org).await?;
         let key = values![org, name];
-        let Some(row) = query(sql::PLUGIN_BY_NAME, &key)
+        let at = values![org, name, now()];
+        let Some(row) = query(sql::PLUGIN_BY_NAME, &at)
             .fetch_optional(&mut *tx)
             .await?
         else {
@@ -101,8 +106,8 @@ impl PluginStore for PostgresStore {
         name: Option<&str>,
     ) -> Result<Option<PluginVersion>> {
         let found = match name {
-            Some(name) => query(sql::ACTIVE_VERSION_OF, &values![org, name]),
-            None => query(sql::NEWEST_ACTIVE_VERSION, &values![org]),
+            Some(name) => query(sql::ACTIVE_VERSION_OF, &values![org, name, now()]),
+            None => query(sql::NEWEST_ACTIVE_VERSION, &values![org, now()]),
         };
         let mut tx = self.tenant_tx(org).await?;
         let row = found.fetch_optional(&mut *tx).await?;
@@ -117,6 +122,10 @@ impl PluginStore for PostgresStore {
         version: i32,
     ) -> Result<PluginVersion> {
         let mut tx = self.tenant_tx(org).await?;
+        query(LOCK_PLUGIN, &values![org, name])
+            .execute(&mut *tx)
+            .await?;
+        fold_due_activation(&mut tx, org, name).await?;
         let row = query(sql::VERSION, &values![org, name, version])
             .fetch_optional(&mut *tx)
             .await?
@@ -130,12 +139,68 @@ impl PluginStore for PostgresStore {
         rows::plugin_version(&row)
     }
 
+    async fn schedule_plugin_activation(
+        &self,
+        org: Uuid,
+        name: &str,
+        version: i32,
+        effective_at: DateTime<Utc>,
+    ) -> Result<PluginVersion> {
+        let mut tx = self.tenant_tx(org).await?;
+        query(LOCK_PLUGIN, &values![org, name])
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        fold_due_activation(&mut tx, org, name).await?;
+        let row = query(sql::VERSION, &values![org, name, version])
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let schedule = values![org, name, version, effective_at, now()];
+        query(sql::SCHEDULE_ACTIVATION, &schedule)
+            .execute(&mut *tx)
+            .await
+            // The version was deleted concurrently (the foreign key checks it again).
+            .map_err(StoreError::missing_parent)?;
+        tx.commit().await?;
+        rows::plugin_version(&row)
+    }
+
+    async fn cancel_plugin_activation(&self, org: Uuid, name: &str) -> Result<PendingActivation> {
+        let mut tx = self.tenant_tx(org).await?;
+        query(LOCK_PLUGIN, &values![org, name])
+            .execute(&mut *tx)
+            .await?;
+        fold_due_activation(&mut tx, org, name).await?;
+        let row = query(sql::CANCEL_ACTIVATION, &values![org, name, now()])
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        tx.commit().await?;
+        rows::pending_activation(&row)
+    }
+
+    async fn next_plugin_switch(&self, org: Uuid) -> Result<Option<DateTime<Utc>>> {
+        let mut tx = self.tenant_tx(org).await?;
+        let row = query(sql::NEXT_SWITCH, &values![org, now()])
+            .fetch_one(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        row.opt_time("next_at")
+    }
+
     async fn delete_plugin_version(&self, org: Uuid, name: &str, version: i32) -> Result<()> {
         let mut tx = self.tenant_tx(org).await?;
         let plugin = query(LOCK_PLUGIN, &values![org, name])
             .fetch_optional(&mut *tx)
             .await?
             .ok_or(StoreError::NotFound)?;
+        let plugin = match fold_due_activation(&mut tx, org, name).await? {
+            true => query(LOCK_PLUGIN, &values![org, name])
+                .fetch_one(&mut *tx)
+                .await?,
+            false => plugin,
+        };
         if plugin.opt_int("active_version")? == Some(version) {
             return Err(StoreError::active_version(name, version));
         }
@@ -149,4 +214,22 @@ impl PluginStore for PostgresStore {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// Folds the plugin's due scheduled activation, if any, into `plugins.active_version`,
+/// so the write that follows sees the version every read already resolves; true if
+/// there was one.
+async fn fold_due_activation(
+    tx: &mut sqlx::Transaction<'static, Postgres>,
+    org: Uuid,
+    name: &str,
+) -> Result<bool> {
+    let due = values![org, name, now()];
+    let folded = query(sql::FOLD_DUE_ACTIVATION, &due)
+        .execute(&mut **tx)
+        .await?;
+    query(sql::DELETE_DUE_ACTIVATION, &due)
+        .execute(&mut **tx)
+        .await?;
+    Ok(folded.rows_affected() > 0)
 }

@@ -84,6 +84,20 @@ impl QuoteStore for PostgresStore {
         }))
     }
 
+    async fn recent_quotes(
+        &self,
+        org: Uuid,
+        filter: QuoteFilter,
+        limit: u32,
+    ) -> Result<Vec<Quote>> {
+        let mut statement = QueryBuilder::<Postgres>::start();
+        sql::recent_quotes(&mut statement, org, filter, clamp_limit(limit));
+        let mut tx = self.tenant_tx(org).await?;
+        let found = statement.build().fetch_all(&mut *tx).await?;
+        tx.commit().await?;
+        rows::all(&found, rows::quote)
+    }
+
     async fn update_quote(&self, org: Uuid, id: Uuid, update: QuoteUpdate) -> Result<Quote> {
         let mut statement = QueryBuilder::<Postgres>::start();
         sql::update_quote(&mut statement, org, id, &update, now());

@@ -1,12 +1,16 @@
 //! SQLite: plugins and their versions.
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::Sqlite;
 use uuid::Uuid;
 
 use super::super::clock::now;
 use super::super::error::{Result, StoreError};
 use super::super::traits::PluginStore;
-use super::super::types::{NewPluginVersion, Plugin, PluginBinary, PluginDetail, PluginVersion};
+use super::super::types::{
+    NewPluginVersion, PendingActivation, Plugin, PluginBinary, PluginDetail, PluginVersion,
+};
 use super::super::values::{Columns, values};
 use super::super::{rows, sql};
 use super::SqliteStore;
@@ -50,7 +54,7 @@ impl PluginStore for SqliteStore {
     }
 
     async fn list_plugins(&self, org: Uuid) -> Result<Vec<Plugin>> {
-        let found = query(sql::LIST_PLUGINS, &values![org])
+        let found = query(sql::LIST_PLUGINS, &values![org, now()])
             .fetch_all(&self.pool)
             .await?;
         rows::all(&found, rows::plugin)
@@ -59,7 +63,8 @@ impl PluginStore for SqliteStore {
     async fn plugin(&self, org: Uuid, name: &str) -> Result<Option<PluginDetail>> {
         let mut tx = self.pool.begin().await?;
         let key = values![org, name];
-        let Some(row) = query(sql::PLUGIN_BY_NAME, &key)
+        let at = values![org, name, now()];
+        let Some(row) = query(sql::PLUGIN_BY_NAME, &at)
             .fetch_optional(&mut *tx)
             .await?
         else {
@@ -93,8 +98,8 @@ impl PluginStore for SqliteStore {
         name: Option<&str>,
     ) -> Result<Option<PluginVersion>> {
         let found = match name {
-            Some(name) => query(sql::ACTIVE_VERSION_OF, &values![org, name]),
-            None => query(sql::NEWEST_ACTIVE_VERSION, &values![org]),
+            Some(name) => query(sql::ACTIVE_VERSION_OF, &values![org, name, now()]),
+            None => query(sql::NEWEST_ACTIVE_VERSION, &values![org, now()]),
         };
         let row = found.fetch_optional(&self.pool).await?;
         row.as_ref().map(rows::plugin_version).transpose()
@@ -107,6 +112,7 @@ impl PluginStore for SqliteStore {
         version: i32,
     ) -> Result<PluginVersion> {
         let mut tx = self.write_tx().await?;
+        fold_due_activation(&mut tx, org, name).await?;
         let row = query(sql::VERSION, &values![org, name, version])
             .fetch_optional(&mut *tx)
             .await?
@@ -118,8 +124,48 @@ impl PluginStore for SqliteStore {
         rows::plugin_version(&row)
     }
 
+    async fn schedule_plugin_activation(
+        &self,
+        org: Uuid,
+        name: &str,
+        version: i32,
+        effective_at: DateTime<Utc>,
+    ) -> Result<PluginVersion> {
+        let mut tx = self.write_tx().await?;
+        fold_due_activation(&mut tx, org, name).await?;
+        let row = query(sql::VERSION, &values![org, name, version])
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let schedule = values![org, name, version, effective_at, now()];
+        query(sql::SCHEDULE_ACTIVATION, &schedule)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        rows::plugin_version(&row)
+    }
+
+    async fn cancel_plugin_activation(&self, org: Uuid, name: &str) -> Result<PendingActivation> {
+        let mut tx = self.write_tx().await?;
+        fold_due_activation(&mut tx, org, name).await?;
+        let row = query(sql::CANCEL_ACTIVATION, &values![org, name, now()])
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        tx.commit().await?;
+        rows::pending_activation(&row)
+    }
+
+    async fn next_plugin_switch(&self, org: Uuid) -> Result<Option<DateTime<Utc>>> {
+        let row = query(sql::NEXT_SWITCH, &values![org, now()])
+            .fetch_one(&self.pool)
+            .await?;
+        row.opt_time("next_at")
+    }
+
     async fn delete_plugin_version(&self, org: Uuid, name: &str, version: i32) -> Result<()> {
         let mut tx = self.write_tx().await?;
+        fold_due_activation(&mut tx, org, name).await?;
         let plugin = query(sql::PLUGIN_ACTIVE_VERSION, &values![org, name])
             .fetch_optional(&mut *tx)
             .await?
@@ -137,4 +183,22 @@ impl PluginStore for SqliteStore {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// Folds the plugin's due scheduled activation, if any, into `plugins.active_version`,
+/// so the write that follows sees the version every read already resolves; true if
+/// there was one.
+async fn fold_due_activation(
+    tx: &mut sqlx::Transaction<'static, Sqlite>,
+    org: Uuid,
+    name: &str,
+) -> Result<bool> {
+    let due = values![org, name, now()];
+    let folded = query(sql::FOLD_DUE_ACTIVATION, &due)
+        .execute(&mut **tx)
+        .await?;
+    query(sql::DELETE_DUE_ACTIVATION, &due)
+        .execute(&mut **tx)
+        .await?;
+    Ok(folded.rows_affected() > 0)
 }

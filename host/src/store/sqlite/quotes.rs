@@ -72,6 +72,18 @@ impl QuoteStore for SqliteStore {
         }))
     }
 
+    async fn recent_quotes(
+        &self,
+        org: Uuid,
+        filter: QuoteFilter,
+        limit: u32,
+    ) -> Result<Vec<Quote>> {
+        let mut statement = QueryBuilder::<Sqlite>::start();
+        sql::recent_quotes(&mut statement, org, filter, clamp_limit(limit));
+        let found = statement.build().fetch_all(&self.pool).await?;
+        rows::all(&found, rows::quote)
+    }
+
     async fn update_quote(&self, org: Uuid, id: Uuid, update: QuoteUpdate) -> Result<Quote> {
         let mut tx = self.write_tx().await?;
         let mut statement = QueryBuilder::<Sqlite>::start();
