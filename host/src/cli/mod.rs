@@ -3,6 +3,7 @@
 
 mod admin;
 mod plugin;
+mod replay;
 mod scaffold;
 mod serve;
 

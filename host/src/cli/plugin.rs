@@ -1,6 +1,7 @@
-//! `quote-host plugin new|check|run`: the local tools a tenant's engineer starts and
+//! `quote-host plugin new|check|run|replay`: the local tools a tenant's engineer starts and
 //! tests a rule set with. Same runtime, same limits, same validation as the server.
 
+use super::replay::{self, ReplayArgs};
 use super::scaffold;
 use crate::contract::CalculationInput;
 use crate::runtime::{CallFailure, CallLimits, LoadError, Runtime, RuntimeConfig};
@@ -31,6 +32,10 @@ pub enum PluginCommand {
     },
     /// Price a request with a plugin and print the result, fuel, memory and time as JSON.
     Run(RunArgs),
+    /// Replay a local build over the organization's recent stored quotes on a server,
+    /// before uploading it: identical, changed (totals, delta, differences) and failed
+    /// quotes as JSON. Stores nothing.
+    Replay(ReplayArgs),
 }
 
 #[derive(Debug, Args)]
@@ -62,6 +67,7 @@ pub async fn run(command: PluginCommand) -> ExitCode {
         PluginCommand::New { name, dir } => new_plugin(&name, dir),
         PluginCommand::Check { file } => check(file).await,
         PluginCommand::Run(args) => run_plugin(args).await,
+        PluginCommand::Replay(args) => replay::replay(args, ExitCode::from(EXIT_BAD_INPUT)).await,
     }
 }
 
