@@ -161,3 +161,110 @@ async fn plugin_versions_scenario(ctx: &Ctx) {
         Err(StoreError::NotFound)
     ));
 }
+
+on_both_stores!(scheduled_activation, scheduled_activation_scenario);
+/// A scheduled activation: the store resolves the active version by time, tells when the
+/// next switch is, folds a passed one into the plugin on the next write, refuses to
+/// delete the scheduled version and cancels only what is still ahead.
+async fn scheduled_activation_scenario(ctx: &Ctx) {
+    let s = &*ctx.store;
+    let org = new_org(s).await;
+    let (v1, _) = s
+        .add_plugin_version(upload(org, "pricing", b"one".to_vec()))
+        .await
+        .unwrap();
+    let (v2, _) = s
+        .add_plugin_version(upload(org, "pricing", b"two".to_vec()))
+        .await
+        .unwrap();
+    s.activate_plugin_version(org, "pricing", 1).await.unwrap();
+    assert_eq!(s.next_plugin_switch(org).await.unwrap(), None);
+
+    // Far ahead: pending, listed as next, cancellable.
+    let later = chrono::DateTime::from_timestamp_micros(
+        (chrono::Utc::now() + chrono::Duration::hours(1)).timestamp_micros(),
+    )
+    .unwrap();
+    let scheduled = s
+        .schedule_plugin_activation(org, "pricing", 2, later)
+        .await
+        .unwrap();
+    assert_eq!(scheduled, v2);
+    let plugin = s.plugin(org, "pricing").await.unwrap().unwrap().plugin;
+    assert_eq!(
+        (
+            plugin.active_version,
+            plugin.next_version,
+            plugin.next_activation_at
+        ),
+        (Some(1), Some(2), Some(later))
+    );
+    assert_eq!(s.list_plugins(org).await.unwrap()[0], plugin);
+    assert_eq!(s.next_plugin_switch(org).await.unwrap(), Some(later));
+    assert_eq!(
+        s.active_plugin_version(org, Some("pricing")).await.unwrap(),
+        Some(v1.clone())
+    );
+    assert!(matches!(
+        s.delete_plugin_version(org, "pricing", 2).await,
+        Err(StoreError::Conflict(_))
+    ));
+    let cancelled = s.cancel_plugin_activation(org, "pricing").await.unwrap();
+    assert_eq!((cancelled.version, cancelled.effective_at), (2, later));
+    assert!(matches!(
+        s.cancel_plugin_activation(org, "pricing").await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        s.schedule_plugin_activation(org, "pricing", 9, later).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        s.schedule_plugin_activation(org, "nope", 1, later).await,
+        Err(StoreError::NotFound)
+    ));
+
+    // Soon: once the instant passes, every read resolves version 2 with no write.
+    let soon = chrono::Utc::now() + chrono::Duration::milliseconds(300);
+    s.schedule_plugin_activation(org, "pricing", 2, soon)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.active_plugin_version(org, None).await.unwrap(),
+        Some(v1.clone())
+    );
+    wait::clock_passes(soon).await;
+    assert_eq!(
+        s.active_plugin_version(org, Some("pricing")).await.unwrap(),
+        Some(v2.clone())
+    );
+    assert_eq!(
+        s.active_plugin_version(org, None).await.unwrap(),
+        Some(v2.clone())
+    );
+    let plugin = s.plugin(org, "pricing").await.unwrap().unwrap().plugin;
+    assert_eq!(
+        (plugin.active_version, plugin.next_version),
+        (Some(2), None)
+    );
+    assert_eq!(
+        plugin.activated_at.map(|at| at.timestamp_micros()),
+        Some(soon.timestamp_micros())
+    );
+    assert_eq!(s.next_plugin_switch(org).await.unwrap(), None);
+    // A passed activation cannot be cancelled; the next write folds it in, so version 1,
+    // no longer active, can be deleted and version 2 cannot.
+    assert!(matches!(
+        s.cancel_plugin_activation(org, "pricing").await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        s.delete_plugin_version(org, "pricing", 2).await,
+        Err(StoreError::Conflict(_))
+    ));
+    s.delete_plugin_version(org, "pricing", 1).await.unwrap();
+    assert_eq!(
+        s.active_plugin_version(org, Some("pricing")).await.unwrap(),
+        Some(v2)
+    );
+}

@@ -14,10 +14,11 @@ use uuid::Uuid;
 
 /// The tables the migration protects; the test also finds any table with an
 /// `organization_id` column and insists it is protected too.
-const PROTECTED: [&str; 8] = [
+const PROTECTED: [&str; 9] = [
     "activity_logs",
     "api_keys",
     "organization_branding",
+    "plugin_activations",
     "plugin_versions",
     "plugins",
     "quote_counters",
@@ -88,6 +89,11 @@ async fn populate(store: &dyn Store, org: Uuid) {
         .unwrap();
     store
         .activate_plugin_version(org, "p", version.version)
+        .await
+        .unwrap();
+    let tomorrow = Utc::now() + chrono::Duration::days(1);
+    store
+        .schedule_plugin_activation(org, "p", version.version, tomorrow)
         .await
         .unwrap();
     let quote = new_quote(store, org, "10.00").await;
