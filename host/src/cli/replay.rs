@@ -54,7 +54,9 @@ pub async fn replay(args: ReplayArgs, bad_input: ExitCode) -> ExitCode {
     }
     if let Some(status) = &args.status {
         if !status.chars().all(|c| c.is_ascii_lowercase()) {
-            eprintln!("error: --status is one of draft, sent, accepted, rejected, expired, cancelled");
+            eprintln!(
+                "error: --status is one of draft, sent, accepted, rejected, expired, cancelled"
+            );
             return bad_input;
         }
         query.push(format!("status={status}"));

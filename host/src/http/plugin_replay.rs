@@ -141,7 +141,9 @@ fn replay_size(state: &AppState, request: &ReplayRequest) -> Result<u32, ApiErro
         last @ 1.. if last <= max => Ok(last),
         last => Err(ApiError::bad_request(
             "invalid_replay_size",
-            format!("last must be between 1 and {max} (calculations.replay_max_quotes); got {last}"),
+            format!(
+                "last must be between 1 and {max} (calculations.replay_max_quotes); got {last}"
+            ),
         )
         .with_details(serde_json::json!({"field": "last", "limit": max}))),
     }

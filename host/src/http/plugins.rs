@@ -181,7 +181,11 @@ async fn upload_plugin(
 
 /// Reads the body up to `limit` bytes; a declared length over it is refused before
 /// a single byte is read.
-pub(super) async fn read_upload(headers: &HeaderMap, body: Body, limit: usize) -> Result<Vec<u8>, ApiError> {
+pub(super) async fn read_upload(
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+) -> Result<Vec<u8>, ApiError> {
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())

@@ -7,8 +7,8 @@ pub mod amounts;
 pub mod diff;
 pub mod gate;
 pub mod limits;
-pub mod replay;
 mod pricer;
+pub mod replay;
 pub mod variables;
 
 pub use pricer::{Candidate, PluginRef, Priced, Pricer, PricingError};

@@ -261,12 +261,21 @@ mod tests {
             ),
             (4, 1, 2, 1)
         );
-        assert_eq!(report.failed_by_code, BTreeMap::from([("plugin_trap".into(), 1)]));
+        assert_eq!(
+            report.failed_by_code,
+            BTreeMap::from([("plugin_trap".into(), 1)])
+        );
         assert_eq!(report.failed_quotes[0].message.len(), MESSAGE_CHARS);
         let first = &report.changed_quotes[0];
-        assert_eq!((first.number.as_str(), first.delta), ("Q-2", Decimal::new(200, 2)));
+        assert_eq!(
+            (first.number.as_str(), first.delta),
+            ("Q-2", Decimal::new(200, 2))
+        );
         assert_eq!(first.differences.len(), 1);
-        assert!(first.differences_truncated, "total and tax differ, one listed");
+        assert!(
+            first.differences_truncated,
+            "total and tax differ, one listed"
+        );
         assert_eq!(report.largest_deltas.len(), 1);
         assert_eq!(report.largest_deltas[0].number, "Q-2");
         let sums = &report.totals[0];

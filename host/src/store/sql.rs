@@ -45,13 +45,21 @@ macro_rules! plugin_cols {
     ($now:literal) => {
         concat!(
             "p.organization_id, p.name,
-             CASE WHEN a.effective_at <= ", $now, " THEN a.version ELSE p.active_version END
+             CASE WHEN a.effective_at <= ",
+            $now,
+            " THEN a.version ELSE p.active_version END
                  AS active_version,
              p.last_version,
-             CASE WHEN a.effective_at <= ", $now, " THEN a.effective_at ELSE p.activated_at END
+             CASE WHEN a.effective_at <= ",
+            $now,
+            " THEN a.effective_at ELSE p.activated_at END
                  AS activated_at,
-             CASE WHEN a.effective_at > ", $now, " THEN a.version END AS next_version,
-             CASE WHEN a.effective_at > ", $now, " THEN a.effective_at END AS next_activation_at,
+             CASE WHEN a.effective_at > ",
+            $now,
+            " THEN a.version END AS next_version,
+             CASE WHEN a.effective_at > ",
+            $now,
+            " THEN a.effective_at END AS next_activation_at,
              p.created_at, p.updated_at,
              (SELECT count(*) FROM plugin_versions c
               WHERE c.organization_id = p.organization_id AND c.plugin_name = p.name)

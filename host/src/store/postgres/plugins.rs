@@ -196,9 +196,11 @@ impl PluginStore for PostgresStore {
             .await?
             .ok_or(StoreError::NotFound)?;
         let plugin = match fold_due_activation(&mut tx, org, name).await? {
-            true => query(LOCK_PLUGIN, &values![org, name])
-                .fetch_one(&mut *tx)
-                .await?,
+            true => {
+                query(LOCK_PLUGIN, &values![org, name])
+                    .fetch_one(&mut *tx)
+                    .await?
+            }
             false => plugin,
         };
         if plugin.opt_int("active_version")? == Some(version) {
