@@ -206,7 +206,7 @@ impl Tally {
                 delta: quote.delta,
             })
             .collect();
-        largest.sort_by(|a, b| b.delta.abs().cmp(&a.delta.abs()));
+        largest.sort_by_key(|quote| std::cmp::Reverse(quote.delta.abs()));
         largest.truncate(self.limits.largest_deltas);
         self.report.largest_deltas = largest;
         self.report.totals = self.sums.into_values().collect();
