@@ -13,6 +13,7 @@ use crate::jobs::{ExchangeRateJob, Schedule};
 use crate::quoting::Pricer;
 use crate::quoting::amounts::AmountLimits;
 use crate::quoting::gate::CalculationGate;
+use crate::quoting::lookahead::Lookahead;
 use crate::runtime::Runtime;
 use crate::store::{self, PoolOptionsConfig, Store};
 use anyhow::Context;
@@ -157,6 +158,10 @@ impl App {
             calculations,
             config.input_limits.clone(),
             amounts,
+            Lookahead::new(
+                limits.tracked_orgs,
+                Duration::from_secs(limits.lookahead_interval_s.max(1)),
+            ),
         );
         let app = Self {
             config,

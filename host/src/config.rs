@@ -273,6 +273,9 @@ pub struct CalculationConfig {
     pub replay_differences_per_quote: u32,
     /// Largest deltas a replay lists. Default 10.
     pub replay_largest_deltas: u32,
+    /// How often, per organization, a calculation looks for scheduled activations to
+    /// compile their versions ahead of the switch, in seconds (at least 1). Default 30.
+    pub lookahead_interval_s: u64,
 }
 
 impl Default for CalculationConfig {
@@ -288,6 +291,7 @@ impl Default for CalculationConfig {
             replay_max_quotes: 1_000,
             replay_differences_per_quote: 5,
             replay_largest_deltas: 10,
+            lookahead_interval_s: 30,
         }
     }
 }

@@ -7,6 +7,7 @@ pub mod amounts;
 pub mod diff;
 pub mod gate;
 pub mod limits;
+pub mod lookahead;
 mod pricer;
 pub mod replay;
 pub mod variables;

@@ -5,6 +5,7 @@
 use super::amounts::{AmountError, AmountLimits};
 use super::gate::CalculationGate;
 use super::limits::{self, InputLimits, LimitError};
+use super::lookahead::Lookahead;
 use super::variables;
 use crate::contract::{CalculationInput, PluginInfo, QuoteRequest, QuoteResult};
 use crate::fx::book::{RateBook, SnapshotError};
@@ -75,13 +76,14 @@ pub struct Pricer {
     calculations: CalculationGate,
     input_limits: InputLimits,
     amounts: AmountLimits,
+    lookahead: Lookahead,
 }
 
 impl Pricer {
     /// A pricer reading plugins from `plugins`, running them in `runtime`, with rates
     /// from `exchange_rates`, at most as many calculations at once as `calculations`
     /// admits, only inputs within `input_limits`, and quantities, prices and totals
-    /// within `amounts`.
+    /// within `amounts`; scheduled versions are compiled ahead as `lookahead` allows.
     pub fn new(
         plugins: Arc<dyn PluginStore>,
         runtime: Arc<Runtime>,
@@ -89,6 +91,7 @@ impl Pricer {
         calculations: CalculationGate,
         input_limits: InputLimits,
         amounts: AmountLimits,
+        lookahead: Lookahead,
     ) -> Self {
         Self {
             plugins,
@@ -97,6 +100,7 @@ impl Pricer {
             calculations,
             input_limits,
             amounts,
+            lookahead,
         }
     }
 
@@ -116,23 +120,35 @@ impl Pricer {
         &self,
         version: &PluginVersion,
     ) -> Result<Arc<CompiledPlugin>, LoadError> {
-        let plugins = self.plugins.clone();
-        let (organization, name, number) = (
-            version.organization_id,
-            version.plugin_name.clone(),
-            version.version,
-        );
-        let fetch = async move {
-            match plugins
-                .plugin_version_bytes(organization, &name, number)
-                .await
-            {
-                Ok(Some(binary)) => Ok(binary.wasm),
-                Ok(None) => Err(format!("plugin {name} version {number} is gone")),
-                Err(error) => Err(error.to_string()),
+        load_stored(&self.plugins, &self.runtime, version).await
+    }
+
+    /// Loads, in the background, the versions the organization's pending scheduled
+    /// activations will switch to, when [`Lookahead`] says it is time to look.
+    fn compile_scheduled_ahead(&self, organization: Uuid) {
+        if !self.lookahead.due(organization) {
+            return;
+        }
+        let (plugins, runtime) = (self.plugins.clone(), self.runtime.clone());
+        tokio::spawn(async move {
+            let Ok(listed) = plugins.list_plugins(organization).await else {
+                return;
+            };
+            for plugin in listed {
+                let Some(next) = plugin.next_version else {
+                    continue;
+                };
+                let Ok(Some(detail)) = plugins.plugin(organization, &plugin.name).await else {
+                    continue;
+                };
+                let version = detail.versions.iter().find(|v| v.version == next);
+                if let Some(version) = version
+                    && let Err(error) = load_stored(&plugins, &runtime, version).await
+                {
+                    tracing::warn!(%error, plugin = %plugin.name, next, "compiling a scheduled version ahead failed");
+                }
             }
-        };
-        self.runtime.load(&version.sha256, fetch).await
+        });
     }
 
     /// The version a calculation uses: `plugin` ("name" or "name@version"), or the
@@ -204,6 +220,7 @@ impl Pricer {
         let version = self
             .resolve_plugin(organization, input.plugin.as_deref())
             .await?;
+        self.compile_scheduled_ahead(organization);
         let mut request = input
             .into_request(today, Vec::new())
             .map_err(PricingError::InvalidInput)?;
@@ -309,6 +326,31 @@ impl Pricer {
             report: outcome.report,
         })
     }
+}
+
+/// A stored version from the runtime's caches, or compiled from its bytes in the store.
+async fn load_stored(
+    plugins: &Arc<dyn PluginStore>,
+    runtime: &Runtime,
+    version: &PluginVersion,
+) -> Result<Arc<CompiledPlugin>, LoadError> {
+    let plugins = plugins.clone();
+    let (organization, name, number) = (
+        version.organization_id,
+        version.plugin_name.clone(),
+        version.version,
+    );
+    let fetch = async move {
+        match plugins
+            .plugin_version_bytes(organization, &name, number)
+            .await
+        {
+            Ok(Some(binary)) => Ok(binary.wasm),
+            Ok(None) => Err(format!("plugin {name} version {number} is gone")),
+            Err(error) => Err(error.to_string()),
+        }
+    };
+    runtime.load(&version.sha256, fetch).await
 }
 
 fn reference_of(version: &PluginVersion) -> PluginRef {

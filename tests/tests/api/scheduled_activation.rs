@@ -168,7 +168,39 @@ async fn a_scheduled_activation_switches_at_its_time_and_can_be_cancelled(backen
     assert_eq!(priced_by(&admin).await, 1);
 }
 
-on_both_databases!(a_scheduled_activation_switches_at_its_time_and_can_be_cancelled);
+/// A host that did not take the schedule compiles the scheduled version ahead of its
+/// instant, after its first calculation for the organization, so the first quote after
+/// the switch does not wait for a compile there either.
+async fn every_host_compiles_a_scheduled_version_ahead(backend: Backend) {
+    let host_a = TestServer::start(backend).await;
+    let admin = host_a.admin();
+    admin
+        .upload("standard", plugin_bytes("standard-markup"))
+        .await
+        .expect(201);
+    schedule(&admin, 2, Utc::now() + Duration::hours(1)).await;
+    let data_dir = std::sync::Arc::new(tempfile::tempdir().unwrap());
+    let config = quote_tests::server::test_config(data_dir.path(), &host_a.database.url);
+    let host_b = TestServer::launch(config, data_dir, host_a.database.clone()).await;
+    let on_b = host_b.client(&host_a.admin_key);
+    let loaded = async || {
+        let health = on_b.get("/api/health/detailed").await.expect(200).body;
+        health["plugin_cache"]["entries"].as_i64().unwrap()
+    };
+    assert_eq!(loaded().await, 0, "host B has compiled nothing yet");
+    assert_eq!(priced_by(&on_b).await, 1);
+    wait::until(
+        "host B compiling the scheduled version",
+        std::time::Duration::from_secs(60),
+        async || loaded().await == 2,
+    )
+    .await;
+}
+
+on_both_databases!(
+    a_scheduled_activation_switches_at_its_time_and_can_be_cancelled,
+    every_host_compiles_a_scheduled_version_ahead,
+);
 
 /// One calculation: when it was sent, when its answer came, which version priced it.
 struct Sample {
