@@ -30,8 +30,9 @@ pub struct ActivateRequest {
     #[serde(deserialize_with = "whole_number")]
     #[schema(minimum = 1)]
     pub version: i32,
-    /// When the version becomes active (RFC 3339, in the future); until then the
-    /// current version keeps pricing. Absent: now. Replaces a pending activation.
+    /// When the version becomes active (RFC 3339, in the future, at most ten years
+    /// ahead); until then the current version keeps pricing. Absent: now. Replaces a
+    /// pending activation.
     #[serde(default)]
     pub effective_at: Option<DateTime<Utc>>,
 }
@@ -58,6 +59,9 @@ pub struct CancelledActivation {
     pub effective_at: DateTime<Utc>,
 }
 
+/// How far ahead an activation may be scheduled: ten years (of 365 days).
+const MAX_SCHEDULE_AHEAD_DAYS: i64 = 3_650;
+
 /// A version as JSON Schema's `integer` allows it: `2`, or `2.0`.
 fn whole_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<i32, D::Error> {
     use serde::de::Error;
@@ -81,7 +85,7 @@ fn whole_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<i32
     responses((status = 200, body = ActivationView, description = "Active now, or scheduled (`scheduled: true`)"),
               (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
               (status = 403, body = ErrorBody), (status = 404, body = ErrorBody, description = "No such plugin or version (`plugin_version_not_found`)"),
-              (status = 422, body = ErrorBody, description = "`effective_at` is not in the future (`effective_at_not_in_future`)")))]
+              (status = 422, body = ErrorBody, description = "`effective_at` is not in the future (`effective_at_not_in_future`) or more than ten years ahead (`effective_at_too_far`)")))]
 async fn activate_plugin(
     State(state): State<AppState>,
     Admin(caller): Admin,
@@ -98,6 +102,15 @@ async fn activate_plugin(
                     "effective_at {} is not in the future (server time {}); omit it to activate now",
                     at.to_rfc3339(),
                     now.to_rfc3339()
+                ),
+            ));
+        }
+        Some(at) if at > now + chrono::Duration::days(MAX_SCHEDULE_AHEAD_DAYS) => {
+            return Err(ApiError::unprocessable(
+                "effective_at_too_far",
+                format!(
+                    "effective_at {} is more than {MAX_SCHEDULE_AHEAD_DAYS} days ahead",
+                    at.to_rfc3339()
                 ),
             ));
         }

@@ -56,6 +56,11 @@ async fn a_scheduled_activation_switches_at_its_time_and_can_be_cancelled(backen
         .post(path, &json!({"version": 2, "effective_at": past}))
         .await
         .expect_error(422, "effective_at_not_in_future");
+    let too_far = (Utc::now() + Duration::days(3_651)).to_rfc3339();
+    admin
+        .post(path, &json!({"version": 2, "effective_at": too_far}))
+        .await
+        .expect_error(422, "effective_at_too_far");
     let later = Utc::now() + Duration::hours(1);
     admin
         .post(
@@ -93,6 +98,22 @@ async fn a_scheduled_activation_switches_at_its_time_and_can_be_cancelled(backen
         .delete("/api/plugins/standard/versions/2")
         .await
         .expect_error(409, "plugin_version_scheduled");
+    let member = admin
+        .post("/api/api-keys", &json!({"name": "m", "role": "member"}))
+        .await
+        .expect(201);
+    let member = server.client(member.body["key_secret"].as_str().unwrap());
+    member
+        .delete("/api/plugins/standard/activation")
+        .await
+        .expect_error(403, "forbidden");
+    member
+        .post(
+            path,
+            &json!({"version": 2, "effective_at": later.to_rfc3339()}),
+        )
+        .await
+        .expect_error(403, "forbidden");
     let cancelled = admin
         .delete("/api/plugins/standard/activation")
         .await
