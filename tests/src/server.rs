@@ -142,6 +142,19 @@ impl TestServer {
         self.client(&self.admin_key)
     }
 
+    /// A client with a new member key of the bootstrap organization.
+    pub async fn new_member(&self) -> Client {
+        let created = self
+            .admin()
+            .post(
+                "/api/api-keys",
+                &serde_json::json!({"name": "member", "role": "member"}),
+            )
+            .await
+            .expect(201);
+        self.client(created.body["key_secret"].as_str().unwrap())
+    }
+
     /// A client with no key.
     pub fn anonymous(&self) -> Client {
         Client {

@@ -307,11 +307,7 @@ async fn replays_are_bounded_and_admin_only(backend: Backend) {
         .await
         .expect_error(415, "unsupported_media_type");
 
-    let member = admin
-        .post("/api/api-keys", &json!({"name": "m", "role": "member"}))
-        .await
-        .expect(201);
-    let member = server.client(member.body["key_secret"].as_str().unwrap());
+    let member = server.new_member().await;
     member
         .post(path, &json!({}))
         .await

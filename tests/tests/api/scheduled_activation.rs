@@ -98,11 +98,7 @@ async fn a_scheduled_activation_switches_at_its_time_and_can_be_cancelled(backen
         .delete("/api/plugins/standard/versions/2")
         .await
         .expect_error(409, "plugin_version_scheduled");
-    let member = admin
-        .post("/api/api-keys", &json!({"name": "m", "role": "member"}))
-        .await
-        .expect(201);
-    let member = server.client(member.body["key_secret"].as_str().unwrap());
+    let member = server.new_member().await;
     member
         .delete("/api/plugins/standard/activation")
         .await
