@@ -28,6 +28,7 @@ pub struct Config {
     pub exchange_rates: ExchangeRateConfig,
     pub bootstrap: BootstrapConfig,
     pub documents: DocumentConfig,
+    pub console: crate::console::ConsoleConfig,
 }
 
 impl Default for Config {
@@ -47,6 +48,7 @@ impl Default for Config {
             exchange_rates: ExchangeRateConfig::default(),
             bootstrap: BootstrapConfig::default(),
             documents: DocumentConfig::default(),
+            console: crate::console::ConsoleConfig::default(),
         }
     }
 }
@@ -68,6 +70,7 @@ impl std::fmt::Debug for Config {
             .field("exchange_rates", &self.exchange_rates)
             .field("bootstrap", &self.bootstrap)
             .field("documents", &self.documents)
+            .field("console", &self.console)
             .finish()
     }
 }
@@ -116,6 +119,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "exchange_rates",
     "bootstrap",
     "documents",
+    "console",
 ];
 
 /// `QUOTE_DATABASE__URL` is a setting; `QUOTE_LOG`, `QUOTE_CONFIG` or a test's

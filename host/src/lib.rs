@@ -12,6 +12,7 @@ pub mod bundled;
 pub mod changes;
 pub mod cli;
 pub mod config;
+pub mod console;
 pub mod contract;
 pub mod dashboard;
 pub mod documents;

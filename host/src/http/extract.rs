@@ -158,7 +158,8 @@ fn unauthorized(code: &'static str, message: &str) -> ApiError {
 }
 
 /// Middleware: identifies the caller before routing, so rate limits can count per API
-/// key. A missing or bad key is left for the handler's [`Auth`] to answer.
+/// key: by the `Authorization` header, or on `/console` by the session cookie. A missing
+/// or bad key is left for the handler's [`Auth`] to answer.
 pub async fn identify_caller(
     axum::extract::State(state): axum::extract::State<AppState>,
     mut request: Request,
@@ -167,6 +168,18 @@ pub async fn identify_caller(
     let (mut parts, body) = request.into_parts();
     if parts.headers.contains_key(AUTHORIZATION) {
         let _ = Auth::from_request_parts(&mut parts, &state).await;
+    } else if parts.uri.path().starts_with("/console") {
+        // A console page or its copy of the API: the session cookie names the caller,
+        // so handlers, the admin check and the throttle see the same caller as the API.
+        match crate::console::session::resolve(&state, &parts.headers).await {
+            Ok(Some((caller, session))) => {
+                state.key_usage.record(caller.key.id);
+                parts.extensions.insert(caller);
+                parts.extensions.insert(session);
+            }
+            Ok(None) => {}
+            Err(error) => tracing::warn!(code = error.code, "console session lookup failed"),
+        }
     }
     request = Request::from_parts(parts, body);
     next.run(request).await

@@ -39,6 +39,7 @@ use tower_http::trace::TraceLayer;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_scalar::Servable;
 
+pub use extract::AppPath;
 pub use server::serve;
 
 /// The header carrying the request id, set on every response.
@@ -104,6 +105,17 @@ fn documented_routes(
 /// The whole application, ready to serve, throttled by `throttle`'s limiters.
 pub fn router(state: AppState, throttle: &ThrottleClasses) -> Router {
     let (routes, openapi) = documented_routes(&state, throttle);
+    // The console calls the API itself, under /console (where its cookie is sent), with
+    // the same handlers and throttle classes, behind the CSRF check.
+    let console_api = routes.clone().layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        crate::console::session::require_csrf,
+    ));
+    let console_pages = match state.config.rate_limits.enabled {
+        true => crate::console::routes().layer(throttle.default.layer()),
+        false => crate::console::routes(),
+    };
+    let routes = routes.nest("/console", console_api).merge(console_pages);
     let openapi = openapi::document(&openapi, &state.config);
     let openapi_json = openapi.to_string();
     let request_id = HeaderName::from_static(REQUEST_ID);

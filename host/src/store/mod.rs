@@ -30,6 +30,7 @@ mod lock;
 mod postgres;
 mod quote;
 mod rows;
+mod sessions;
 mod sql;
 mod sqlite;
 mod stats;
@@ -50,6 +51,7 @@ pub use self::quote::{
     CurrencyTotals, NewQuote, PeriodStats, Pricing, Quote, QuoteFilter, QuoteRevision, QuoteStats,
     QuoteStatus, QuoteUpdate, StatsWindow, StatusChange,
 };
+pub use self::sessions::{ConsoleSessionStore, NewConsoleSession};
 pub use self::sqlite::SqliteStore;
 pub use self::traits::{
     ActivityStore, BrandingStore, ExchangeRateStore, JobStore, PluginStore, QuoteStore, Store,

@@ -34,6 +34,7 @@ pub trait Store:
     + ActivityStore
     + JobStore
     + BrandingStore
+    + super::sessions::ConsoleSessionStore
 {
     /// Which backend this is (logs, health output).
     fn backend(&self) -> Backend;

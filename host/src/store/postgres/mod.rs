@@ -15,6 +15,7 @@ mod exchange_rates;
 mod jobs;
 mod plugins;
 mod quotes;
+mod sessions;
 mod tenants;
 mod values;
 

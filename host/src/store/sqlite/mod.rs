@@ -13,6 +13,7 @@ mod exchange_rates;
 mod jobs;
 mod plugins;
 mod quotes;
+mod sessions;
 mod tenants;
 mod values;
 
