@@ -7,7 +7,7 @@ use crate::app::AppState;
 use crate::auth::{Caller, hash_key};
 use crate::http::error::ApiError;
 use crate::store::NewConsoleSession;
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -136,11 +136,7 @@ pub async fn resolve(
 
 /// Middleware on the console's copy of the API: a request that changes something and
 /// came with a session must carry its CSRF token in `x-csrf-token`.
-pub async fn require_csrf(
-    State(_state): State<AppState>,
-    request: Request,
-    next: Next,
-) -> Response {
+pub async fn require_csrf(request: Request, next: Next) -> Response {
     let safe = matches!(*request.method(), Method::GET | Method::HEAD);
     if let Some(session) = request.extensions().get::<Session>()
         && !safe

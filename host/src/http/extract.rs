@@ -168,7 +168,9 @@ pub async fn identify_caller(
     let (mut parts, body) = request.into_parts();
     if parts.headers.contains_key(AUTHORIZATION) {
         let _ = Auth::from_request_parts(&mut parts, &state).await;
-    } else if parts.uri.path().starts_with("/console") {
+    } else if parts.uri.path().starts_with("/console")
+        && !parts.uri.path().starts_with("/console/assets/")
+    {
         // A console page or its copy of the API: the session cookie names the caller,
         // so handlers, the admin check and the throttle see the same caller as the API.
         match crate::console::session::resolve(&state, &parts.headers).await {

@@ -302,6 +302,7 @@ async fn a_member_sees_no_admin_controls_and_no_page_scrolls_sideways_at_390_px(
                 .unwrap();
             (sizes[0].as_i64().unwrap(), sizes[1].as_i64().unwrap())
         };
+        assert!(inner <= 400, "the window is {inner} px wide, not 390");
         assert!(scroll <= inner, "{page}: {scroll} px wide in a {inner} px window");
         let name = if page.is_empty() { "dashboard" } else { &page[1..] };
         screenshot(&browser, &format!("member-390-{name}")).await;

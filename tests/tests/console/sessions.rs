@@ -1,6 +1,7 @@
 //! Sessions, forms and the CSRF check over real HTTP, on both databases.
 
 use super::support::{Console, http, post_sign_in, sample_request, sign_in, sign_in_at};
+use quote_host::store::{ConsoleSessionStore, Store};
 use quote_tests::{Backend, TestServer, on_both_databases};
 use reqwest::{Method, StatusCode, header};
 use serde_json::json;

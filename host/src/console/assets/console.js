@@ -218,8 +218,9 @@ async function listPlugins() {
   container.replaceChildren(...details.map((d) => d.ok ? pluginView(d.data) : el("p", { class: "error", text: errorOf(d).message })));
 }
 
+// The detail has the plugin's fields at its top level, with its versions.
 function pluginView(detail) {
-  const plugin = detail.plugin;
+  const plugin = detail;
   const section = el("div", { class: "plugin", id: "plugin-" + plugin.name });
   const pending = plugin.next_version
     ? el("p", { class: "pending-activation" },
