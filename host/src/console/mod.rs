@@ -34,7 +34,10 @@ pub fn routes() -> Router<AppState> {
         .route("/console/quotes/{id}", get(pages::quote))
         .route("/console/rates", get(pages::rates))
         .route("/console/health", get(pages::health))
-        .route("/console/login", get(signin::login_page).post(signin::sign_in))
+        .route(
+            "/console/login",
+            get(signin::login_page).post(signin::sign_in),
+        )
         .route("/console/logout", post(signin::sign_out))
         .route("/console/assets/console.css", get(stylesheet))
         .route("/console/assets/console.js", get(script))
@@ -51,7 +54,10 @@ async fn protect(mut response: Response) -> Response {
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
     headers
         .entry(header::CACHE_CONTROL)
         .or_insert(HeaderValue::from_static("no-store"));

@@ -97,7 +97,9 @@ pub async fn close(state: &AppState, session: &Session) -> Result<String, ApiErr
 
 fn cookie(token: &str, max_age_s: u64, secure: bool) -> String {
     let secure = if secure { "; Secure" } else { "" };
-    format!("{COOKIE}={token}; Path=/console; HttpOnly; SameSite=Strict; Max-Age={max_age_s}{secure}")
+    format!(
+        "{COOKIE}={token}; Path=/console; HttpOnly; SameSite=Strict; Max-Age={max_age_s}{secure}"
+    )
 }
 
 fn token_from_cookies(headers: &HeaderMap) -> Option<&str> {
@@ -167,8 +169,12 @@ mod tests {
 
     #[test]
     fn the_csrf_token_belongs_to_its_session() {
-        let one = Session { token: Arc::from("a".repeat(64)) };
-        let other = Session { token: Arc::from("b".repeat(64)) };
+        let one = Session {
+            token: Arc::from("a".repeat(64)),
+        };
+        let other = Session {
+            token: Arc::from("b".repeat(64)),
+        };
         assert!(csrf_matches(&one, Some(&one.csrf_token())));
         assert!(!csrf_matches(&one, Some(&other.csrf_token())));
         assert!(!csrf_matches(&one, None));
@@ -179,7 +185,10 @@ mod tests {
     fn only_a_well_formed_cookie_is_read() {
         let mut headers = HeaderMap::new();
         let token = "0123456789abcdef".repeat(4);
-        headers.insert(header::COOKIE, format!("other=1; {COOKIE}={token}").parse().unwrap());
+        headers.insert(
+            header::COOKIE,
+            format!("other=1; {COOKIE}={token}").parse().unwrap(),
+        );
         assert_eq!(token_from_cookies(&headers), Some(token.as_str()));
         headers.insert(header::COOKIE, format!("{COOKIE}=short").parse().unwrap());
         assert_eq!(token_from_cookies(&headers), None);

@@ -43,7 +43,9 @@ pub async fn sign_in(
             "sign in from this host's own /console/login page (the request came from another origin)",
         );
     }
-    let api_key = form.map(|axum::Form(form)| form.api_key).unwrap_or_default();
+    let api_key = form
+        .map(|axum::Form(form)| form.api_key)
+        .unwrap_or_default();
     let api_key = api_key.trim();
     if api_key.is_empty() {
         return refused(
@@ -64,11 +66,7 @@ pub async fn sign_in(
         Err(error) => return crate::http::error::ApiError::from(error).into_response(),
     };
     match session::open(&state, &caller).await {
-        Ok(cookie) => (
-            [(header::SET_COOKIE, cookie)],
-            Redirect::to("/console"),
-        )
-            .into_response(),
+        Ok(cookie) => ([(header::SET_COOKIE, cookie)], Redirect::to("/console")).into_response(),
         Err(error) => error.into_response(),
     }
 }
@@ -135,10 +133,22 @@ mod tests {
     #[test]
     fn only_this_hosts_pages_may_sign_in() {
         let host = (header::HOST, "127.0.0.1:8080");
-        assert!(same_origin(&headers(&[host.clone(), (header::ORIGIN, "http://127.0.0.1:8080")])));
-        assert!(same_origin(&headers(&[host.clone(), (header::REFERER, "http://127.0.0.1:8080/console/login")])));
-        assert!(!same_origin(&headers(&[host.clone(), (header::ORIGIN, "https://evil.example")])));
-        assert!(!same_origin(&headers(&[host.clone(), (header::ORIGIN, "null")])));
+        assert!(same_origin(&headers(&[
+            host.clone(),
+            (header::ORIGIN, "http://127.0.0.1:8080")
+        ])));
+        assert!(same_origin(&headers(&[
+            host.clone(),
+            (header::REFERER, "http://127.0.0.1:8080/console/login")
+        ])));
+        assert!(!same_origin(&headers(&[
+            host.clone(),
+            (header::ORIGIN, "https://evil.example")
+        ])));
+        assert!(!same_origin(&headers(&[
+            host.clone(),
+            (header::ORIGIN, "null")
+        ])));
         assert!(!same_origin(&headers(&[host])));
     }
 }

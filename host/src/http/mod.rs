@@ -107,9 +107,9 @@ pub fn router(state: AppState, throttle: &ThrottleClasses) -> Router {
     let (routes, openapi) = documented_routes(&state, throttle);
     // The console calls the API itself, under /console (where its cookie is sent), with
     // the same handlers and throttle classes, behind the CSRF check.
-    let console_api = routes
-        .clone()
-        .layer(axum::middleware::from_fn(crate::console::session::require_csrf));
+    let console_api = routes.clone().layer(axum::middleware::from_fn(
+        crate::console::session::require_csrf,
+    ));
     let console_pages = match state.config.rate_limits.enabled {
         true => crate::console::routes().layer(throttle.default.layer()),
         false => crate::console::routes(),

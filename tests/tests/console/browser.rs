@@ -1,175 +1,43 @@
 //! A real headless Chromium (Debian's `chromium` and `chromium-driver`) driven through
 //! the console by WebDriver: what a seller's admin and a member do, with a screenshot of
-//! each page in `target/console-screenshots/`. Without the browser the tests say
-//! SKIPPED, and fail under `CI` or `QUOTE_REQUIRE_CHROMIUM`.
+//! each page.
 
+use super::chromium::{
+    assert_sent_to_sign_in, browser, browser_sign_in, click, fill, screenshot, start_driver,
+    text_of, wait_for,
+};
 use super::support::{Console, sign_in_at};
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::Locator;
 use quote_tests::{Backend, TestServer};
 use reqwest::StatusCode;
-use serde_json::{Value, json};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
-
-const CHROMIUM: &str = "/usr/bin/chromium";
-const CHROMEDRIVER: &str = "chromedriver";
-
-/// chromedriver on a free port, stopped with the test.
-struct Driver {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn browser_required() -> bool {
-    std::env::var_os("CI").is_some() || std::env::var_os("QUOTE_REQUIRE_CHROMIUM").is_some()
-}
-
-async fn start_driver() -> Option<Driver> {
-    let present = std::path::Path::new(CHROMIUM).exists()
-        && Command::new(CHROMEDRIVER)
-            .arg("--version")
-            .output()
-            .is_ok_and(|output| output.status.success());
-    if !present {
-        assert!(
-            !browser_required(),
-            "chromium and chromium-driver are required (CI or QUOTE_REQUIRE_CHROMIUM is set): \
-             apt-get install -y chromium chromium-driver"
-        );
-        eprintln!("SKIPPED: chromium or chromedriver is not installed");
-        return None;
-    }
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new(CHROMEDRIVER)
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("chromedriver starts");
-    let driver = Driver {
-        child,
-        url: format!("http://127.0.0.1:{port}"),
-    };
-    let status = reqwest::Client::new();
-    for _ in 0..200 {
-        if let Ok(response) = status.get(format!("{}/status", driver.url)).send().await
-            && response.status() == StatusCode::OK
-        {
-            return Some(driver);
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("chromedriver did not answer within 10 s");
-}
-
-async fn browser(driver: &Driver) -> Client {
-    let mut capabilities = serde_json::Map::new();
-    capabilities.insert(
-        "goog:chromeOptions".into(),
-        json!({
-            "binary": CHROMIUM,
-            "args": ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                     "--window-size=1280,900", "--lang=en-US"],
-        }),
-    );
-    ClientBuilder::rustls()
-        .expect("TLS roots")
-        .capabilities(capabilities)
-        .connect(&driver.url)
-        .await
-        .expect("a Chromium session")
-}
-
-fn screenshot_dir() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/console-screenshots");
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-async fn screenshot(browser: &Client, name: &str) {
-    let png = browser.screenshot().await.expect("a screenshot");
-    std::fs::write(screenshot_dir().join(format!("{name}.png")), png).unwrap();
-}
-
-/// Waits until `script` (a function body returning a value) returns something truthy.
-async fn wait_for(browser: &Client, what: &str, script: &str) -> Value {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        let value = browser.execute(script, vec![]).await.expect("the script runs");
-        let truthy = !matches!(&value, Value::Null | Value::Bool(false))
-            && value != json!("")
-            && value != json!(0);
-        if truthy {
-            return value;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "waited 30 s for {what}; page: {}",
-            browser.source().await.unwrap_or_default().chars().take(3_000).collect::<String>()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-async fn text_of(browser: &Client, selector: &str) -> String {
-    browser
-        .find(Locator::Css(selector))
-        .await
-        .unwrap_or_else(|error| panic!("{selector}: {error}"))
-        .text()
-        .await
-        .unwrap()
-}
-
-async fn fill(browser: &Client, selector: &str, value: &str) {
-    let input = browser.find(Locator::Css(selector)).await.unwrap();
-    input.clear().await.unwrap();
-    input.send_keys(value).await.unwrap();
-}
-
-async fn click(browser: &Client, selector: &str) {
-    browser
-        .find(Locator::Css(selector))
-        .await
-        .unwrap_or_else(|error| panic!("{selector}: {error}"))
-        .click()
-        .await
-        .unwrap();
-}
-
-async fn browser_sign_in(browser: &Client, server: &TestServer, key: &str) {
-    browser.goto(&format!("{}/console", server.base_url)).await.unwrap();
-    assert!(browser.current_url().await.unwrap().path().ends_with("/console/login"));
-    fill(browser, "#api-key", key).await;
-    click(browser, "#sign-in").await;
-    wait_for(browser, "the dashboard", "return document.body.dataset.page === 'dashboard';").await;
-}
+use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_admin_uploads_prices_saves_sends_verifies_and_signs_out() {
-    let Some(driver) = start_driver().await else { return };
+    let Some(driver) = start_driver().await else {
+        return;
+    };
     let server = TestServer::start(Backend::Sqlite).await;
     let browser = browser(&driver).await;
-    browser.goto(&format!("{}/console", server.base_url)).await.unwrap();
+    browser
+        .goto(&format!("{}/console", server.base_url))
+        .await
+        .unwrap();
     screenshot(&browser, "login").await;
     browser_sign_in(&browser, &server, &server.admin_key).await;
-    wait_for(&browser, "the status counts", "return document.querySelector('#status-counts table');").await;
+    wait_for(
+        &browser,
+        "the status counts",
+        "return document.querySelector('#status-counts table');",
+    )
+    .await;
     screenshot(&browser, "dashboard").await;
 
     // Upload through the file input, then activate the new plugin.
-    browser.goto(&format!("{}/console/plugins", server.base_url)).await.unwrap();
+    browser
+        .goto(&format!("{}/console/plugins", server.base_url))
+        .await
+        .unwrap();
     fill(&browser, "#plugin-name", "markup").await;
     let wasm = quote_host::bundled::plugin_path("standard-markup");
     browser
@@ -181,17 +49,50 @@ async fn an_admin_uploads_prices_saves_sends_verifies_and_signs_out() {
         .unwrap();
     click(&browser, "#upload-button").await;
     wait_for(&browser, "the upload", "return document.querySelector('#upload-result').textContent.startsWith('Uploaded markup version 1');").await;
-    wait_for(&browser, "the new plugin", "return document.querySelector('#plugin-markup .activate');").await;
+    wait_for(
+        &browser,
+        "the new plugin",
+        "return document.querySelector('#plugin-markup .activate');",
+    )
+    .await;
     click(&browser, "#plugin-markup .activate").await;
-    wait_for(&browser, "the activation", "return document.querySelector('#plugin-markup .active-version')?.textContent === '1';").await;
+    wait_for(
+        &browser,
+        "the activation",
+        "return document.querySelector('#plugin-markup .active-version')?.textContent === '1';",
+    )
+    .await;
     screenshot(&browser, "plugins").await;
 
     // Price two lines through the form: one typed, one pasted from a spreadsheet.
-    browser.goto(&format!("{}/console/price", server.base_url)).await.unwrap();
-    wait_for(&browser, "the line table", "return document.querySelector('#plugin-used').textContent.includes('markup');").await;
-    fill(&browser, "#lines tbody tr:first-child [data-column=sku]", "A-1").await;
-    fill(&browser, "#lines tbody tr:first-child [data-column=quantity]", "12").await;
-    fill(&browser, "#lines tbody tr:first-child [data-column=unit_price]", "1999.00").await;
+    browser
+        .goto(&format!("{}/console/price", server.base_url))
+        .await
+        .unwrap();
+    wait_for(
+        &browser,
+        "the line table",
+        "return document.querySelector('#plugin-used').textContent.includes('markup');",
+    )
+    .await;
+    fill(
+        &browser,
+        "#lines tbody tr:first-child [data-column=sku]",
+        "A-1",
+    )
+    .await;
+    fill(
+        &browser,
+        "#lines tbody tr:first-child [data-column=quantity]",
+        "12",
+    )
+    .await;
+    fill(
+        &browser,
+        "#lines tbody tr:first-child [data-column=unit_price]",
+        "1999.00",
+    )
+    .await;
     click(&browser, "#add-line").await;
     browser
         .execute(
@@ -210,22 +111,44 @@ async fn an_admin_uploads_prices_saves_sends_verifies_and_signs_out() {
     assert_eq!(pasted, json!(["B-2", "Widget", "3", "10.50", "RUB"]));
     fill(&browser, "#q-title", "Bearings for ACME").await;
     click(&browser, "#calculate").await;
-    let total = wait_for(&browser, "the result", "return document.querySelector('#result-total')?.dataset.total;").await;
+    let total = wait_for(
+        &browser,
+        "the result",
+        "return document.querySelector('#result-total')?.dataset.total;",
+    )
+    .await;
     screenshot(&browser, "price").await;
 
     // The API gives the same total for the same input.
-    let request = browser.execute("return priceRequest();", vec![]).await.unwrap();
+    let request = browser
+        .execute("return priceRequest();", vec![])
+        .await
+        .unwrap();
     assert_eq!(request["items"][0]["quantity"], "12");
     assert_eq!(request["items"][1]["unit_price"], "10.50");
-    let from_api = server.admin().post("/api/quotes/calculate", &request).await.expect(200);
+    let from_api = server
+        .admin()
+        .post("/api/quotes/calculate", &request)
+        .await
+        .expect(200);
     assert_eq!(total, from_api.body["result"]["total"]);
     assert_eq!(from_api.body["plugin"]["name"], "markup");
 
     // Save as a draft, send it, verify it.
     click(&browser, "#save-draft").await;
-    wait_for(&browser, "the saved quote", "return document.querySelector('#saved a');").await;
+    wait_for(
+        &browser,
+        "the saved quote",
+        "return document.querySelector('#saved a');",
+    )
+    .await;
     click(&browser, "#saved a").await;
-    wait_for(&browser, "the quote page", "return document.querySelector('#quote-number');").await;
+    wait_for(
+        &browser,
+        "the quote page",
+        "return document.querySelector('#quote-number');",
+    )
+    .await;
     browser
         .find(Locator::Css("#status-change"))
         .await
@@ -234,23 +157,51 @@ async fn an_admin_uploads_prices_saves_sends_verifies_and_signs_out() {
         .await
         .unwrap();
     click(&browser, "#change-status").await;
-    wait_for(&browser, "the status change", "return document.querySelector('#quote-status').textContent === 'sent';").await;
+    wait_for(
+        &browser,
+        "the status change",
+        "return document.querySelector('#quote-status').textContent === 'sent';",
+    )
+    .await;
     click(&browser, "#verify").await;
-    let identical = wait_for(&browser, "the verification", "return document.querySelector('#verify-outcome')?.dataset.identical;").await;
+    let identical = wait_for(
+        &browser,
+        "the verification",
+        "return document.querySelector('#verify-outcome')?.dataset.identical;",
+    )
+    .await;
     assert_eq!(identical, "true");
-    assert_eq!(text_of(&browser, "#quote-total").await, format!("{} RUB", total.as_str().unwrap()));
+    assert_eq!(
+        text_of(&browser, "#quote-total").await,
+        format!("{} RUB", total.as_str().unwrap())
+    );
     screenshot(&browser, "quote").await;
-    let stored = server.admin().get("/api/quotes?status=sent").await.expect(200);
+    let stored = server
+        .admin()
+        .get("/api/quotes?status=sent")
+        .await
+        .expect(200);
     assert_eq!(stored.body["items"][0]["title"], "Bearings for ACME");
 
     for page in ["quotes", "rates", "health"] {
-        browser.goto(&format!("{}/console/{page}", server.base_url)).await.unwrap();
-        wait_for(&browser, page, "return !document.querySelector('main').textContent.includes('Loading');").await;
+        browser
+            .goto(&format!("{}/console/{page}", server.base_url))
+            .await
+            .unwrap();
+        wait_for(
+            &browser,
+            page,
+            "return !document.querySelector('main').textContent.includes('Loading');",
+        )
+        .await;
         screenshot(&browser, page).await;
     }
 
     // Sign out: the console and the old cookie are refused.
-    let cookie = browser.get_named_cookie("qh_console").await.expect("the session cookie");
+    let cookie = browser
+        .get_named_cookie("qh_console")
+        .await
+        .expect("the session cookie");
     assert_eq!(cookie.http_only(), Some(true));
     let old = Console {
         base_url: server.base_url.clone(),
@@ -260,9 +211,13 @@ async fn an_admin_uploads_prices_saves_sends_verifies_and_signs_out() {
     };
     assert_eq!(old.get("/api/me").await.status, StatusCode::OK);
     click(&browser, "#sign-out").await;
-    wait_for(&browser, "the sign-in page", "return document.body.dataset.page === 'login';").await;
-    browser.goto(&format!("{}/console/quotes", server.base_url)).await.unwrap();
-    assert!(browser.current_url().await.unwrap().path().ends_with("/console/login"));
+    wait_for(
+        &browser,
+        "the sign-in page",
+        "return document.body.dataset.page === 'login';",
+    )
+    .await;
+    assert_sent_to_sign_in(&browser, &server, "/console/quotes").await;
     assert_eq!(old.get("/api/me").await.status, StatusCode::UNAUTHORIZED);
     assert_eq!(old.page("/console").await.0, StatusCode::SEE_OTHER);
     browser.close().await.unwrap();
@@ -270,7 +225,9 @@ async fn an_admin_uploads_prices_saves_sends_verifies_and_signs_out() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_member_sees_no_admin_controls_and_no_page_scrolls_sideways_at_390_px() {
-    let Some(driver) = start_driver().await else { return };
+    let Some(driver) = start_driver().await else {
+        return;
+    };
     let server = TestServer::start(Backend::Sqlite).await;
     let created = server
         .admin()
@@ -280,14 +237,23 @@ async fn a_member_sees_no_admin_controls_and_no_page_scrolls_sideways_at_390_px(
     let member_key = created.body["key_secret"].as_str().unwrap().to_string();
     // A quote to show on the pages.
     let console = sign_in_at(&server.base_url, &server.admin_key).await;
-    assert_eq!(console.post("/api/quotes", &super::support::sample_request()).await.status, StatusCode::CREATED);
+    assert_eq!(
+        console
+            .post("/api/quotes", &super::support::sample_request())
+            .await
+            .status,
+        StatusCode::CREATED
+    );
 
     let browser = browser(&driver).await;
     browser.set_window_size(390, 900).await.unwrap();
     browser_sign_in(&browser, &server, &member_key).await;
     let pages = ["", "/plugins", "/price", "/quotes", "/rates"];
     for page in pages {
-        browser.goto(&format!("{}/console{page}", server.base_url)).await.unwrap();
+        browser
+            .goto(&format!("{}/console{page}", server.base_url))
+            .await
+            .unwrap();
         wait_for(
             &browser,
             page,
@@ -297,18 +263,36 @@ async fn a_member_sees_no_admin_controls_and_no_page_scrolls_sideways_at_390_px(
         .await;
         let (scroll, inner): (i64, i64) = {
             let sizes = browser
-                .execute("return [document.documentElement.scrollWidth, window.innerWidth];", vec![])
+                .execute(
+                    "return [document.documentElement.scrollWidth, window.innerWidth];",
+                    vec![],
+                )
                 .await
                 .unwrap();
             (sizes[0].as_i64().unwrap(), sizes[1].as_i64().unwrap())
         };
         assert!(inner <= 400, "the window is {inner} px wide, not 390");
-        assert!(scroll <= inner, "{page}: {scroll} px wide in a {inner} px window");
-        let name = if page.is_empty() { "dashboard" } else { &page[1..] };
+        assert!(
+            scroll <= inner,
+            "{page}: {scroll} px wide in a {inner} px window"
+        );
+        let name = if page.is_empty() {
+            "dashboard"
+        } else {
+            &page[1..]
+        };
         screenshot(&browser, &format!("member-390-{name}")).await;
     }
-    browser.goto(&format!("{}/console/plugins", server.base_url)).await.unwrap();
-    wait_for(&browser, "the plugin list", "return document.querySelector('#plugin-standard');").await;
+    browser
+        .goto(&format!("{}/console/plugins", server.base_url))
+        .await
+        .unwrap();
+    wait_for(
+        &browser,
+        "the plugin list",
+        "return document.querySelector('#plugin-standard');",
+    )
+    .await;
     let admin_controls = browser
         .execute(
             "return document.querySelectorAll('#upload-form, .activate, .schedule, .replay, a[href=\"/console/health\"]').length;",
@@ -317,9 +301,18 @@ async fn a_member_sees_no_admin_controls_and_no_page_scrolls_sideways_at_390_px(
         .await
         .unwrap();
     assert_eq!(admin_controls, json!(0));
-    browser.goto(&format!("{}/console/health", server.base_url)).await.unwrap();
+    browser
+        .goto(&format!("{}/console/health", server.base_url))
+        .await
+        .unwrap();
     assert_eq!(
-        browser.find(Locator::Css("[data-code=forbidden]")).await.unwrap().text().await.unwrap(),
+        browser
+            .find(Locator::Css("[data-code=forbidden]"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
         "This page needs an admin API key; you are signed in with a member key."
     );
     browser.close().await.unwrap();

@@ -3,6 +3,7 @@
 //! clicking through the pages.
 
 mod browser;
+mod chromium;
 mod sessions;
 mod support;
 

@@ -42,11 +42,21 @@ pub async fn sign_in(server: &TestServer, api_key: &str) -> Console {
 
 pub async fn sign_in_at(base_url: &str, api_key: &str) -> Console {
     let response = post_sign_in(base_url, api_key).await;
-    assert_eq!(response.status(), StatusCode::SEE_OTHER, "sign-in redirects");
+    assert_eq!(
+        response.status(),
+        StatusCode::SEE_OTHER,
+        "sign-in redirects"
+    );
     assert_eq!(response.headers()[header::LOCATION], "/console");
-    let set_cookie = response.headers()[header::SET_COOKIE].to_str().unwrap().to_string();
+    let set_cookie = response.headers()[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .to_string();
     for attribute in ["HttpOnly", "SameSite=Strict", "Path=/console", "Max-Age="] {
-        assert!(set_cookie.contains(attribute), "{attribute} in {set_cookie}");
+        assert!(
+            set_cookie.contains(attribute),
+            "{attribute} in {set_cookie}"
+        );
     }
     let cookie = set_cookie.split(';').next().unwrap().to_string();
     let mut console = Console {
@@ -56,7 +66,12 @@ pub async fn sign_in_at(base_url: &str, api_key: &str) -> Console {
         http: http(),
     };
     let page = console.page("/console").await;
-    assert_eq!(page.0, StatusCode::OK, "the dashboard after sign-in: {}", page.1);
+    assert_eq!(
+        page.0,
+        StatusCode::OK,
+        "the dashboard after sign-in: {}",
+        page.1
+    );
     console.csrf = meta_csrf(&page.1);
     console
 }
@@ -98,7 +113,8 @@ impl Console {
 
     /// A call of the console's copy of the API (`/console` + `path`) with the CSRF token.
     pub async fn call(&self, method: Method, path: &str, body: Option<&Value>) -> Answer {
-        self.call_with_csrf(method, path, body, Some(&self.csrf)).await
+        self.call_with_csrf(method, path, body, Some(&self.csrf))
+            .await
     }
 
     pub async fn call_with_csrf(

@@ -63,14 +63,19 @@ function clearFieldErrors(root) {
   root.querySelectorAll(".field-error").forEach((box) => { box.textContent = ""; });
 }
 
+// Marks `input` invalid and shows the error in the element its aria-describedby names.
+function markInvalid(input, error) {
+  input.setAttribute("aria-invalid", "true");
+  const box = document.getElementById(input.getAttribute("aria-describedby") || "");
+  if (box) { box.textContent = error.message; box.dataset.code = error.code; }
+}
+
 // Marks the input whose data-field is the error's field; otherwise shows it in `fallback`.
 function showFieldError(root, error, fallback) {
   const field = error.details && error.details.field;
   const input = field ? root.querySelector(`[data-field="${CSS.escape(field)}"]`) : null;
   if (input) {
-    input.setAttribute("aria-invalid", "true");
-    const box = document.getElementById(input.getAttribute("aria-describedby") || "");
-    if (box) { box.textContent = error.message; box.dataset.code = error.code; }
+    markInvalid(input, error);
     input.focus();
     return;
   }
@@ -178,8 +183,7 @@ function setUpUpload() {
     const nameInput = document.getElementById("plugin-name");
     const status = document.getElementById("upload-result");
     if (!chosen) {
-      fileInput.setAttribute("aria-invalid", "true");
-      document.getElementById("plugin-file-error").textContent = "choose a .wasm component first";
+      markInvalid(fileInput, { code: "missing_file", message: "choose a .wasm component first" });
       return;
     }
     const button = document.getElementById("upload-button");
@@ -191,11 +195,7 @@ function setUpUpload() {
     if (!result.ok) {
       const error = errorOf(result);
       status.textContent = "";
-      const target = error.code === "invalid_plugin_name" ? "plugin-name" : "plugin-file";
-      document.getElementById(target).setAttribute("aria-invalid", "true");
-      const box = document.getElementById(target + "-error");
-      box.textContent = error.message;
-      box.dataset.code = error.code;
+      markInvalid(error.code === "invalid_plugin_name" ? nameInput : fileInput, error);
       return;
     }
     const v = result.data;
@@ -295,10 +295,7 @@ async function schedule(name, version, inputId) {
   const effective_at = new Date(input.value).toISOString();
   const result = await api("POST", `/api/plugins/${encodeURIComponent(name)}/activate`, { version, effective_at });
   if (!result.ok) {
-    input.setAttribute("aria-invalid", "true");
-    const box = document.getElementById(inputId + "-error");
-    box.textContent = errorOf(result).message;
-    box.dataset.code = errorOf(result).code;
+    markInvalid(input, errorOf(result));
     return;
   }
   await listPlugins();
@@ -567,10 +564,7 @@ async function quote() {
       clearFieldErrors(event.target);
       const change = await api("PATCH", "/api/quotes/" + id, { status: select.value });
       if (!change.ok) {
-        select.setAttribute("aria-invalid", "true");
-        const box = document.getElementById(statusId + "-error");
-        box.textContent = errorOf(change).message;
-        box.dataset.code = errorOf(change).code;
+        markInvalid(select, errorOf(change));
         return;
       }
       document.getElementById("quote-status").textContent = change.data.status;
