@@ -235,7 +235,7 @@ async fn a_revoked_key_ends_its_sessions(backend: Backend) {
         .admin()
         .delete(&format!("/api/api-keys/{id}"))
         .await
-        .expect(200);
+        .expect(204);
     assert_refused(&console).await;
 }
 

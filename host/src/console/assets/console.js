@@ -571,7 +571,7 @@ async function quote() {
     } },
       el("div", {}, el("label", { for: statusId, text: "Move to status" }),
         el("select", { id: statusId, "aria-describedby": statusId + "-error" },
-          NEXT_STATUSES.filter((s) => s !== q.status).map((s) => el("option", { text: s }))),
+          NEXT_STATUSES.filter((s) => s !== q.status).map((s) => el("option", { value: s, text: s }))),
         el("p", { class: "field-error", id: statusId + "-error" })),
       el("button", { type: "submit", id: "change-status", text: "Change status" })),
     el("button", { type: "button", id: "verify", text: "Verify", onclick: async () => {
