@@ -3,7 +3,8 @@
 use crate::activity::{ActivityLog, ActivityWriter, WriterConfig};
 use crate::auth::{AuthCache, KeyUsage, KeyUsageWriter, UsageLimits};
 use crate::changes::Changes;
-use crate::config::Config;
+use crate::cluster::{ChangeListener, Cluster, SharedLimits};
+use crate::config::{Config, RateLimitBackend};
 use crate::dashboard::DashboardCache;
 use crate::documents::Documents;
 use crate::export_gate::ExportGate;
@@ -15,7 +16,7 @@ use crate::quoting::amounts::AmountLimits;
 use crate::quoting::gate::CalculationGate;
 use crate::quoting::lookahead::Lookahead;
 use crate::runtime::Runtime;
-use crate::store::{self, PoolOptionsConfig, Store};
+use crate::store::{self, Backend, PoolOptionsConfig, Store};
 use anyhow::Context;
 use rust_decimal::Decimal;
 use std::sync::Arc;
@@ -50,6 +51,10 @@ pub struct App {
     pub pricer: Pricer,
     /// The queue of activity-log entries (its writer runs in the background).
     pub activity: ActivityLog,
+    /// This host among the others on one PostgreSQL database (alone on SQLite).
+    pub cluster: Arc<Cluster>,
+    /// The rate limits shared by every host on Redis (`rate_limits.backend = "redis"`).
+    pub shared_limits: Option<Arc<SharedLimits>>,
     /// Dashboard figures per organization.
     pub dashboard: Arc<DashboardCache>,
     /// Exports running per organization, capped.
@@ -70,6 +75,8 @@ pub struct Background {
     pub activity_writer: ActivityWriter,
     /// Writes the API keys' `last_used_at`.
     pub key_usage_writer: KeyUsageWriter,
+    /// Hears other hosts' changes (PostgreSQL only).
+    pub change_listener: Option<ChangeListener>,
 }
 
 impl App {
@@ -143,6 +150,22 @@ impl App {
         changes.subscribe(auth.clone());
         changes.subscribe(dashboard.clone());
         changes.subscribe(exchange_rates.clone());
+        let (cluster, change_listener) = match store.backend() {
+            Backend::Postgres => {
+                let (cluster, listener) =
+                    Cluster::connect(&config.database.url, &config.cluster, changes.clone())
+                        .await
+                        .context("starting the change listener")?;
+                (cluster, Some(listener))
+            }
+            _ => (Cluster::local(), None),
+        };
+        let shared_limits = match config.rate_limits.backend {
+            RateLimitBackend::Redis => Some(Arc::new(
+                SharedLimits::new(&config.rate_limits).context("rate_limits.redis_url")?,
+            )),
+            RateLimitBackend::Local => None,
+        };
         let exports = ExportGate::new(config.http.max_exports_per_org as usize);
         let documents = Documents::new(config.documents.clone());
         let runtime = Arc::new(runtime);
@@ -168,6 +191,8 @@ impl App {
             store,
             runtime,
             changes,
+            cluster: Arc::new(cluster),
+            shared_limits,
             auth,
             key_usage,
             pricer,
@@ -182,6 +207,7 @@ impl App {
         let background = Background {
             activity_writer,
             key_usage_writer,
+            change_listener,
         };
         Ok((app, background))
     }

@@ -1,6 +1,7 @@
 //! Typed configuration in three layers: defaults, then an optional TOML file, then
 //! `QUOTE_*` environment variables (`__` separates sections: `QUOTE_DATABASE__URL`).
 
+pub use crate::cluster::ClusterConfig;
 use crate::quoting::limits::InputLimits;
 use crate::runtime::RuntimeConfig;
 use figment::Figment;
@@ -28,6 +29,7 @@ pub struct Config {
     pub exchange_rates: ExchangeRateConfig,
     pub bootstrap: BootstrapConfig,
     pub documents: DocumentConfig,
+    pub cluster: ClusterConfig,
 }
 
 impl Default for Config {
@@ -47,6 +49,7 @@ impl Default for Config {
             exchange_rates: ExchangeRateConfig::default(),
             bootstrap: BootstrapConfig::default(),
             documents: DocumentConfig::default(),
+            cluster: ClusterConfig::default(),
         }
     }
 }
@@ -68,6 +71,7 @@ impl std::fmt::Debug for Config {
             .field("exchange_rates", &self.exchange_rates)
             .field("bootstrap", &self.bootstrap)
             .field("documents", &self.documents)
+            .field("cluster", &self.cluster)
             .finish()
     }
 }
@@ -296,8 +300,18 @@ impl Default for CalculationConfig {
     }
 }
 
+/// Where the rate-limit counters live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RateLimitBackend {
+    /// In this process: each host counts on its own.
+    Local,
+    /// On Redis: every host shares one counter per key and class.
+    Redis,
+}
+
 /// Requests per minute per API key (per client address where there is no key).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RateLimitConfig {
     /// Off for benchmarks. Default true.
@@ -313,6 +327,36 @@ pub struct RateLimitConfig {
     /// Client addresses tracked per route class; past it, new addresses share one
     /// bucket. Idle entries are pruned every 30 s. Default 100000.
     pub max_tracked_keys: usize,
+    /// `local` (default: one host, nothing to install) or `redis` (shared by every host).
+    pub backend: RateLimitBackend,
+    /// Redis for `backend = "redis"`. Default `redis://127.0.0.1:6379`.
+    pub redis_url: String,
+    /// Prefix of every Redis key this host writes. Default `quote-host:`.
+    pub redis_prefix: String,
+    /// Longest a Redis check may take before it counts as Redis unreachable, in ms.
+    /// Default 250.
+    pub redis_timeout_ms: u64,
+    /// With Redis unreachable: serve unthrottled (true, default) or answer 503
+    /// `rate_limits_unavailable` (false).
+    pub fail_open: bool,
+}
+
+impl std::fmt::Debug for RateLimitConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RateLimitConfig")
+            .field("enabled", &self.enabled)
+            .field("default_per_minute", &self.default_per_minute)
+            .field("calculate_per_minute", &self.calculate_per_minute)
+            .field("upload_per_minute", &self.upload_per_minute)
+            .field("export_per_minute", &self.export_per_minute)
+            .field("max_tracked_keys", &self.max_tracked_keys)
+            .field("backend", &self.backend)
+            .field("redis_url", &mask_url(&self.redis_url))
+            .field("redis_prefix", &self.redis_prefix)
+            .field("redis_timeout_ms", &self.redis_timeout_ms)
+            .field("fail_open", &self.fail_open)
+            .finish()
+    }
 }
 
 impl Default for RateLimitConfig {
@@ -324,6 +368,11 @@ impl Default for RateLimitConfig {
             upload_per_minute: 5,
             export_per_minute: 20,
             max_tracked_keys: 100_000,
+            backend: RateLimitBackend::Local,
+            redis_url: "redis://127.0.0.1:6379".into(),
+            redis_prefix: "quote-host:".into(),
+            redis_timeout_ms: 250,
+            fail_open: true,
         }
     }
 }
@@ -376,7 +425,7 @@ pub struct AuthConfig {
     /// API keys remembered after a lookup. Default 10000.
     pub cache_entries: u64,
     /// How long a remembered key is trusted without asking the database, in seconds.
-    /// A key revoked on another host stays usable here for at most this long. Default 30.
+    /// (A revocation on any host drops it at once: see `[cluster]`.) Default 30.
     pub cache_ttl_s: u64,
     /// Shortest time between two writes of a key's `last_used_at`, in seconds (at
     /// least 1); uses in between are not written. Default 60.
@@ -384,6 +433,9 @@ pub struct AuthConfig {
     /// Key uses waiting to be written to `last_used_at`; a use that finds the queue
     /// full is not recorded (a later one is). Default 1024.
     pub last_used_queue: usize,
+    /// Unrevoked API keys an organization may hold; creating one more answers 409
+    /// `api_key_limit_reached`. Default 100.
+    pub max_keys_per_organization: u32,
 }
 
 impl Default for AuthConfig {
@@ -393,6 +445,7 @@ impl Default for AuthConfig {
             cache_ttl_s: 30,
             last_used_interval_s: 60,
             last_used_queue: 1024,
+            max_keys_per_organization: 100,
         }
     }
 }

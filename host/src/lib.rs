@@ -10,6 +10,7 @@ pub mod auth;
 pub mod bootstrap;
 pub mod bundled;
 pub mod changes;
+pub mod cluster;
 pub mod cli;
 pub mod config;
 pub mod contract;
@@ -55,6 +56,9 @@ pub async fn run(
     let stopping = CancellationToken::new();
     let writer = tokio::spawn(background.activity_writer.run(stopping.clone()));
     let key_usage = tokio::spawn(background.key_usage_writer.run(stopping.clone()));
+    let change_listener = background
+        .change_listener
+        .map(|listener| tokio::spawn(listener.run(stopping.clone())));
     let exchange_rates = match state.config.exchange_rates.enabled {
         true => {
             let fetch_on_start = state.config.exchange_rates.fetch_on_start;
@@ -85,6 +89,16 @@ pub async fn run(
     if let Err(error) = key_usage.await {
         tracing::error!(%error, "the last-used writer failed");
     }
+    // The listener and the barrier hold connections of their own: close them before the
+    // store, each wait bounded, so nothing they hold can keep the store from closing.
+    if let Some(change_listener) = change_listener
+        && tokio::time::timeout(JOB_STOP_GRACE, change_listener)
+            .await
+            .is_err()
+    {
+        tracing::warn!("the change listener did not stop in time");
+    }
+    state.cluster.close().await;
     state.store.close().await;
     tracing::info!("quote-host stopped");
     Ok(())

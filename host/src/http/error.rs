@@ -130,6 +130,13 @@ impl From<StoreError> for ApiError {
                 ApiError::not_found("not_found", "no such object in your organization")
             }
             StoreError::Conflict(message) => ApiError::conflict("conflict", message),
+            StoreError::KeyLimitReached(limit) => ApiError::conflict(
+                "api_key_limit_reached",
+                format!(
+                    "your organization already has {limit} active API keys, its limit; \
+                     revoke one you no longer use (DELETE /api/api-keys/{{id}}) first"
+                ),
+            ),
             StoreError::Invalid(message) => ApiError::bad_request("invalid_request", message),
             StoreError::Unavailable(message) => {
                 tracing::warn!(%message, "database unavailable");

@@ -3,6 +3,7 @@
 use super::error::{ApiError, ApiResult, ErrorBody};
 use super::extract::Admin;
 use crate::app::AppState;
+use crate::cluster::{ClusterHealth, RateLimitHealth};
 use crate::jobs::JOB_NAME;
 use crate::runtime::CacheStats;
 use crate::store::{JobOutcome, JobRun};
@@ -57,7 +58,8 @@ async fn get_health(State(state): State<AppState>) -> ApiResult<Json<Health>> {
 /// The state of every part of the process, for operators.
 #[derive(Serialize, ToSchema)]
 pub struct DetailedHealth {
-    /// `ok` or `degraded` (the database does not answer).
+    /// `ok` or `degraded` (the database does not answer, the change listener lost its
+    /// connection, or the shared rate limits' Redis does not answer).
     pub status: &'static str,
     pub version: &'static str,
     pub uptime_s: u64,
@@ -70,6 +72,15 @@ pub struct DetailedHealth {
     pub activity: ActivityHealth,
     pub caches: CacheHealth,
     pub exchange_rates: RateJobHealth,
+    pub cluster: ClusterSection,
+}
+
+/// How this host keeps up with the others: change notifications and shared rate limits.
+#[derive(Serialize, ToSchema)]
+pub struct ClusterSection {
+    #[serde(flatten)]
+    pub changes: ClusterHealth,
+    pub rate_limits: RateLimitHealth,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -122,8 +133,27 @@ async fn get_detailed_health(State(state): State<AppState>, _admin: Admin) -> Js
     let ping = state.store.ping(DATABASE_PING_TIMEOUT).await;
     let pool = state.store.pool_state();
     let counters = state.activity.counters();
+    let cluster = ClusterSection {
+        changes: state.cluster.health(),
+        rate_limits: match &state.shared_limits {
+            Some(limits) => limits.health().await,
+            None => RateLimitHealth {
+                backend: "local",
+                reachable: true,
+                failures: 0,
+                fail_open: state.config.rate_limits.fail_open,
+            },
+        },
+    };
+    let cluster_ok = cluster.rate_limits.reachable
+        && (cluster.changes.transport == "local" || cluster.changes.listener_connected);
     Json(DetailedHealth {
-        status: if ping.is_ok() { "ok" } else { "degraded" },
+        status: if ping.is_ok() && cluster_ok {
+            "ok"
+        } else {
+            "degraded"
+        },
+        cluster,
         version: env!("CARGO_PKG_VERSION"),
         uptime_s: state.started_at.elapsed().as_secs(),
         database: DatabaseHealth {

@@ -24,6 +24,7 @@ mod quote_actions;
 mod quotes;
 mod server;
 pub mod throttle;
+mod throttle_shared;
 mod write_timeout;
 
 use crate::app::AppState;
@@ -49,13 +50,23 @@ fn documented_routes(
     state: &AppState,
     classes: &ThrottleClasses,
 ) -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    let limited = |routes: OpenApiRouter<AppState>, class: &ThrottleClass| match state
-        .config
-        .rate_limits
-        .enabled
-    {
-        true => routes.layer(class.layer()),
-        false => routes,
+    let limited = |routes: OpenApiRouter<AppState>, class: &ThrottleClass| match (
+        state.config.rate_limits.enabled,
+        &state.shared_limits,
+    ) {
+        (true, Some(limits)) => {
+            let shared = throttle_shared::SharedClass {
+                limits: limits.clone(),
+                name: class.name,
+                per_minute: class.per_minute,
+            };
+            routes.layer(axum::middleware::from_fn_with_state(
+                shared,
+                throttle_shared::throttle_shared,
+            ))
+        }
+        (true, None) => routes.layer(class.layer()),
+        (false, _) => routes,
     };
     let default = OpenApiRouter::new()
         .merge(health::detailed_routes())

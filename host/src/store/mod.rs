@@ -45,6 +45,7 @@ pub use self::config::PoolOptionsConfig;
 pub use self::cursor::{ActivityCursor, Page, PageCursor, QuoteCursor};
 pub use self::error::{Result, StoreError};
 pub use self::lock::{JobLockGuard, job_lock_key};
+pub use self::postgres::notify::CHANGES_CHANNEL;
 pub use self::postgres::{PostgresStore, TENANT_ROLE};
 pub use self::quote::{
     CurrencyTotals, NewQuote, PeriodStats, Pricing, Quote, QuoteFilter, QuoteRevision, QuoteStats,

@@ -144,6 +144,9 @@ pub struct NewApiKey {
     pub prefix: String,
     /// SHA-256 hex of the secret, computed by the caller.
     pub key_hash: String,
+    /// Unrevoked keys the organization may hold, this one included; `None`: no cap
+    /// (the first admin key, the admin CLI). Counted and inserted atomically.
+    pub max_unrevoked: Option<u32>,
 }
 
 /// A named plugin of an organization with its version summary.

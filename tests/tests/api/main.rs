@@ -11,6 +11,7 @@ mod golden;
 mod input_limits;
 mod isolation;
 mod isolation_matrix;
+mod key_cap;
 mod keys;
 mod limits;
 mod member_refusals;

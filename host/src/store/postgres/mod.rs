@@ -13,6 +13,7 @@ mod activity;
 mod branding;
 mod exchange_rates;
 mod jobs;
+pub mod notify;
 mod plugins;
 mod quotes;
 mod tenants;

@@ -7,6 +7,8 @@ use sqlx::Postgres;
 use uuid::Uuid;
 
 use super::super::clock::now;
+use super::notify;
+use crate::changes::Change;
 use super::super::error::{Result, StoreError};
 use super::super::traits::PluginStore;
 use super::super::types::{
@@ -53,6 +55,7 @@ impl PluginStore for PostgresStore {
         )
         .execute(&mut *tx)
         .await?;
+        notify::announce(&mut tx, &Change::Plugins { organization: up.organization_id }).await?;
         tx.commit().await?;
         Ok((version, true))
     }
@@ -135,6 +138,7 @@ impl PluginStore for PostgresStore {
             .await
             // The version was deleted concurrently (the foreign key checks it again).
             .map_err(StoreError::missing_parent)?;
+        notify::announce(&mut tx, &Change::Plugins { organization: org }).await?;
         tx.commit().await?;
         rows::plugin_version(&row)
     }
@@ -162,6 +166,7 @@ impl PluginStore for PostgresStore {
             .await
             // The version was deleted concurrently (the foreign key checks it again).
             .map_err(StoreError::missing_parent)?;
+        notify::announce(&mut tx, &Change::Plugins { organization: org }).await?;
         tx.commit().await?;
         rows::plugin_version(&row)
     }
@@ -176,6 +181,7 @@ impl PluginStore for PostgresStore {
             .fetch_optional(&mut *tx)
             .await?
             .ok_or(StoreError::NotFound)?;
+        notify::announce(&mut tx, &Change::Plugins { organization: org }).await?;
         tx.commit().await?;
         rows::pending_activation(&row)
     }
@@ -213,6 +219,7 @@ impl PluginStore for PostgresStore {
         if deleted.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
+        notify::announce(&mut tx, &Change::Plugins { organization: org }).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -9,6 +9,8 @@ use sqlx::{Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use super::super::clock::now;
+use super::notify;
+use crate::changes::Change;
 use super::super::cursor::{Page, PageCursor, clamp_limit, make_page};
 use super::super::error::{Result, StoreError};
 use super::super::quote::{
@@ -52,6 +54,7 @@ impl QuoteStore for PostgresStore {
         query(sql::INSERT_QUOTE, &sql::quote_values(&quote))
             .execute(&mut *tx)
             .await?;
+        notify::announce(&mut tx, &Change::Quotes { organization: quote.organization_id }).await?;
         tx.commit().await?;
         Ok(quote)
     }
@@ -108,6 +111,7 @@ impl QuoteStore for PostgresStore {
             let status = current.map(|(status, _)| status);
             return Err(StatusChange::refused(status, update.status));
         };
+        notify::announce(&mut tx, &Change::Quotes { organization: org }).await?;
         tx.commit().await?;
         rows::quote(&row)
     }
@@ -120,6 +124,7 @@ impl QuoteStore for PostgresStore {
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
+        notify::announce(&mut tx, &Change::Quotes { organization: org }).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -156,6 +161,7 @@ impl QuoteStore for PostgresStore {
         else {
             return Err(recalculation_refused(state, expected_revision));
         };
+        notify::announce(&mut tx, &Change::Quotes { organization: org }).await?;
         tx.commit().await?;
         rows::quote(&row)
     }
