@@ -72,7 +72,10 @@ impl PrivateRedis {
         };
         let deadline = Instant::now() + Duration::from_secs(10);
         while !answers(&redis.address(), Duration::from_millis(200)) {
-            assert!(Instant::now() < deadline, "the private redis-server did not start");
+            assert!(
+                Instant::now() < deadline,
+                "the private redis-server did not start"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
         redis

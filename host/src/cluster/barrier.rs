@@ -89,7 +89,10 @@ impl Barrier {
 
     /// Closes the sending pool, waiting at most `within`.
     pub async fn close(&self, within: Duration) {
-        if tokio::time::timeout(within, self.pool.close()).await.is_err() {
+        if tokio::time::timeout(within, self.pool.close())
+            .await
+            .is_err()
+        {
             tracing::warn!("the barrier's connection did not close in time");
         }
     }
@@ -98,5 +101,47 @@ impl Barrier {
         self.waiting
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sqlx::postgres::PgPoolOptions;
+
+    fn unreachable_barrier(max_waiting: usize) -> Barrier {
+        let pool = PgPoolOptions::new()
+            .acquire_timeout(Duration::from_millis(50))
+            .connect_lazy("postgres://127.0.0.1:1/none")
+            .unwrap();
+        Barrier::new(pool, max_waiting, Duration::from_millis(100))
+    }
+
+    #[tokio::test]
+    async fn hearing_a_barrier_releases_it_and_every_earlier_one() {
+        let barrier = unreachable_barrier(10);
+        let mut hearing = Vec::new();
+        for sequence in 0..3 {
+            let (heard, receiver) = oneshot::channel();
+            barrier.lock().insert(sequence, heard);
+            hearing.push(receiver);
+        }
+        barrier.heard("1");
+        barrier.heard("not a number");
+        assert!(hearing[0].try_recv().is_ok());
+        assert!(hearing[1].try_recv().is_ok());
+        assert!(hearing[2].try_recv().is_err());
+        assert_eq!(barrier.lock().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn past_the_waiter_limit_or_unheard_a_call_recomputes() {
+        assert!(!unreachable_barrier(0).wait().await);
+        let barrier = unreachable_barrier(10);
+        assert!(!barrier.wait().await);
+        assert!(
+            barrier.lock().is_empty(),
+            "a failed wait leaves nothing behind"
+        );
     }
 }

@@ -138,6 +138,8 @@ async fn subscribe(pool: &PgPool, barrier_channel: &str) -> sqlx::Result<PgListe
     // the listener is dropped.
     listener.eager_reconnect(false);
     listener.ignore_pool_close_event(true);
-    listener.listen_all([CHANGES_CHANNEL, barrier_channel]).await?;
+    listener
+        .listen_all([CHANGES_CHANNEL, barrier_channel])
+        .await?;
     Ok(listener)
 }

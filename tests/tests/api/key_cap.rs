@@ -20,7 +20,12 @@ async fn keys_per_organization_are_capped(backend: Backend) {
         .post("/api/api-keys", &new_key)
         .await
         .expect_error(409, "api_key_limit_reached");
-    assert!(refused.body["error"]["message"].as_str().unwrap().contains("revoke"));
+    assert!(
+        refused.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("revoke")
+    );
     admin
         .delete(&format!("/api/api-keys/{}", ids[0]))
         .await

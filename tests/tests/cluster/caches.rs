@@ -25,10 +25,7 @@ async fn a_key_revoked_on_one_host_is_refused_by_every_host_within_1s() {
         .expect(204);
     for n in 1..3 {
         let member = hosts.client(n, &secret);
-        let took = within(PROMISE, async || {
-            member.get("/api/me").await.status == 401
-        })
-        .await;
+        let took = within(PROMISE, async || member.get("/api/me").await.status == 401).await;
         let took = took.unwrap_or_else(|| panic!("host {n} still accepts the revoked key"));
         eprintln!("host {n} refused the revoked key after {took:?}");
     }

@@ -36,7 +36,12 @@ impl Hosts {
         let mut hosts = Vec::new();
         for _ in 0..3 {
             let dir = tempfile::tempdir().unwrap();
-            hosts.push(ServerProcess::spawn_with(bin, &database, dir.path(), &shared));
+            hosts.push(ServerProcess::spawn_with(
+                bin,
+                &database,
+                dir.path(),
+                &shared,
+            ));
             dirs.push(dir);
         }
         // The first host to start created the organization and wrote its admin key.
@@ -65,7 +70,10 @@ impl Hosts {
     pub async fn new_member(&self) -> (String, String) {
         let created = self
             .admin(0)
-            .post("/api/api-keys", &json!({"name": "member", "role": "member"}))
+            .post(
+                "/api/api-keys",
+                &json!({"name": "member", "role": "member"}),
+            )
             .await
             .expect(201)
             .body;

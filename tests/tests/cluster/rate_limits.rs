@@ -50,8 +50,15 @@ async fn the_eleventh_calculation_is_refused_on_whichever_host() {
             .post("/api/quotes/calculate", &calculation())
             .await
             .expect_error(429, "rate_limited");
-        let retry_after: u64 = refused.headers["retry-after"].to_str().unwrap().parse().unwrap();
-        assert!((1..=7).contains(&retry_after), "retry after {retry_after} s");
+        let retry_after: u64 = refused.headers["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(
+            (1..=7).contains(&retry_after),
+            "retry after {retry_after} s"
+        );
     }
     // Another key has its own count.
     let (_, other) = hosts.new_member().await;

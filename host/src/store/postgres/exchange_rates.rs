@@ -13,8 +13,8 @@ use super::super::types::{NewRate, StoredRate};
 use super::super::values::{Columns, values};
 use super::PostgresStore;
 use super::notify;
-use crate::changes::Change;
 use super::query;
+use crate::changes::Change;
 
 /// Rows per multi-row insert: 8 values each, under PostgreSQL's limit of 65535 bound
 /// parameters.

@@ -10,9 +10,6 @@ use crate::changes::Change;
 /// The one channel every host listens on for changes.
 pub const CHANGES_CHANNEL: &str = "quote_host_changes";
 
-/// PostgreSQL's limit on a notification payload, in bytes.
-pub const MAX_PAYLOAD_BYTES: usize = 8000;
-
 /// Announces `change` to every host once `tx` commits.
 pub async fn announce(tx: &mut Transaction<'static, Postgres>, change: &Change) -> Result<()> {
     let payload = serde_json::to_string(change).unwrap_or_else(|_| "{}".into());
@@ -28,6 +25,9 @@ pub async fn announce(tx: &mut Transaction<'static, Postgres>, change: &Change) 
 mod tests {
     use super::*;
     use uuid::Uuid;
+
+    /// PostgreSQL's limit on a notification payload, in bytes.
+    const MAX_PAYLOAD_BYTES: usize = 8000;
 
     #[test]
     fn the_largest_payload_fits_a_notification() {

@@ -7,8 +7,6 @@ use sqlx::Postgres;
 use uuid::Uuid;
 
 use super::super::clock::now;
-use super::notify;
-use crate::changes::Change;
 use super::super::error::{Result, StoreError};
 use super::super::traits::PluginStore;
 use super::super::types::{
@@ -17,7 +15,9 @@ use super::super::types::{
 use super::super::values::{Columns, values};
 use super::super::{rows, sql};
 use super::PostgresStore;
+use super::notify;
 use super::query;
+use crate::changes::Change;
 
 /// Locks the plugin row: concurrent uploads and deletes of one plugin queue here.
 const LOCK_PLUGIN: &str = "SELECT active_version FROM plugins
@@ -55,7 +55,13 @@ impl PluginStore for PostgresStore {
         )
         .execute(&mut *tx)
         .await?;
-        notify::announce(&mut tx, &Change::Plugins { organization: up.organization_id }).await?;
+        notify::announce(
+            &mut tx,
+            &Change::Plugins {
+                organization: up.organization_id,
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok((version, true))
     }

@@ -9,8 +9,6 @@ use sqlx::{Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use super::super::clock::now;
-use super::notify;
-use crate::changes::Change;
 use super::super::cursor::{Page, PageCursor, clamp_limit, make_page};
 use super::super::error::{Result, StoreError};
 use super::super::quote::{
@@ -22,7 +20,9 @@ use super::super::traits::QuoteStore;
 use super::super::values::{Columns, SqlText, values};
 use super::super::{export, rows, sql};
 use super::PostgresStore;
+use super::notify;
 use super::query;
+use crate::changes::Change;
 
 /// Accepted totals of `[$2, $3)` per currency, summed exactly as NUMERIC and read as
 /// text (the sum may be beyond a decimal's range; [`CurrencySums`] clamps it).
@@ -54,7 +54,13 @@ impl QuoteStore for PostgresStore {
         query(sql::INSERT_QUOTE, &sql::quote_values(&quote))
             .execute(&mut *tx)
             .await?;
-        notify::announce(&mut tx, &Change::Quotes { organization: quote.organization_id }).await?;
+        notify::announce(
+            &mut tx,
+            &Change::Quotes {
+                organization: quote.organization_id,
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(quote)
     }

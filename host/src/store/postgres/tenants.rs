@@ -14,8 +14,8 @@ use super::super::values::{Columns, values};
 use super::super::{rows, sql};
 use super::PostgresStore;
 use super::notify;
-use crate::changes::Change;
 use super::query;
+use crate::changes::Change;
 
 #[async_trait]
 impl TenantStore for PostgresStore {
@@ -75,7 +75,14 @@ impl TenantStore for PostgresStore {
         .execute(&mut *tx)
         .await
         .map_err(StoreError::api_key_insert)?;
-        notify::announce(&mut tx, &Change::ApiKey { organization: stored.organization_id, key: stored.id }).await?;
+        notify::announce(
+            &mut tx,
+            &Change::ApiKey {
+                organization: stored.organization_id,
+                key: stored.id,
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(stored)
     }
@@ -110,7 +117,14 @@ impl TenantStore for PostgresStore {
         let row = query(sql::REVOKE_API_KEY, &values![org, id, now()])
             .fetch_one(&mut *tx)
             .await?;
-        notify::announce(&mut tx, &Change::ApiKey { organization: org, key: id }).await?;
+        notify::announce(
+            &mut tx,
+            &Change::ApiKey {
+                organization: org,
+                key: id,
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(KeyRevocation::Revoked(rows::api_key(&row)?))
     }
