@@ -6,6 +6,7 @@ mod failures;
 mod rate_limits;
 
 use quote_tests::process::ServerProcess;
+use quote_tests::server::Body;
 use quote_tests::{Backend, Client, TestDatabase};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
@@ -83,7 +84,7 @@ impl Hosts {
     }
 
     /// Detailed health of host `n`.
-    pub async fn health(&self, n: usize) -> Value {
+    pub async fn health(&self, n: usize) -> Body {
         self.admin(n)
             .get("/api/health/detailed")
             .await
