@@ -68,7 +68,9 @@ async fn subject() -> Subject {
     config.exchange_rates.enabled = false;
     config.rate_limits.enabled = false;
     let (app, background) = App::start(config).await.unwrap();
-    quote_host::bootstrap::bootstrap_if_empty(&app).await.unwrap();
+    quote_host::bootstrap::bootstrap_if_empty(&app)
+        .await
+        .unwrap();
     let key = std::fs::read_to_string(data_dir.path().join("demo-admin-key.txt")).unwrap();
     let stop = CancellationToken::new();
     tokio::spawn(background.activity_writer.run(stop.clone()));
@@ -111,7 +113,13 @@ impl Subject {
         let body = axum::body::to_bytes(response.into_body(), usize::MAX)
             .await
             .unwrap();
-        assert_eq!(status, call.status, "{}: {}", call.path, String::from_utf8_lossy(&body));
+        assert_eq!(
+            status,
+            call.status,
+            "{}: {}",
+            call.path,
+            String::from_utf8_lossy(&body)
+        );
     }
 
     /// Allocations per request over `requests` sends of `call`, after a warm-up.
@@ -173,10 +181,42 @@ fn main() {
             subject.send(&call).await;
         }
         let calls = [
-            ("health", Call { method: "GET", path: "/api/health", body: None, status: 200 }),
-            ("list of 20", Call { method: "GET", path: "/api/quotes?limit=20", body: None, status: 200 }),
-            ("calculate, 1 item", Call { method: "POST", path: "/api/quotes/calculate", body: Some(quote(1, None)), status: 200 }),
-            ("calculate, 10 items", Call { method: "POST", path: "/api/quotes/calculate", body: Some(quote(10, None)), status: 200 }),
+            (
+                "health",
+                Call {
+                    method: "GET",
+                    path: "/api/health",
+                    body: None,
+                    status: 200,
+                },
+            ),
+            (
+                "list of 20",
+                Call {
+                    method: "GET",
+                    path: "/api/quotes?limit=20",
+                    body: None,
+                    status: 200,
+                },
+            ),
+            (
+                "calculate, 1 item",
+                Call {
+                    method: "POST",
+                    path: "/api/quotes/calculate",
+                    body: Some(quote(1, None)),
+                    status: 200,
+                },
+            ),
+            (
+                "calculate, 10 items",
+                Call {
+                    method: "POST",
+                    path: "/api/quotes/calculate",
+                    body: Some(quote(10, None)),
+                    status: 200,
+                },
+            ),
         ];
         println!("| request | allocations per request |\n|---|---|");
         for (name, call) in &calls {

@@ -3,11 +3,11 @@
 
 use crate::app::AppState;
 use axum::extract::{MatchedPath, Request, State};
+use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
-use axum::http::{Method, StatusCode};
 use metrics::SharedString;
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use std::collections::HashSet;
 use std::sync::{OnceLock, RwLock};
 use std::time::Instant;
@@ -70,12 +70,16 @@ const MAX_INTERNED_ROUTES: usize = 1024;
 fn interned_route(route: &str) -> SharedString {
     static ROUTES: OnceLock<RwLock<HashSet<&'static str>>> = OnceLock::new();
     let routes = ROUTES.get_or_init(Default::default);
-    let known = routes.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let known = routes
+        .read()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     if let Some(known) = known.get(route) {
         return SharedString::const_str(known);
     }
     drop(known);
-    let mut known = routes.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut known = routes
+        .write()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     if let Some(known) = known.get(route) {
         return SharedString::const_str(known);
     }

@@ -199,7 +199,11 @@ mod tests {
         assert_eq!(version_of(&cache, &store, a, 2).await, 1, "cached");
         cache.invalidate(&Change::Plugins { organization: a }).await;
         assert_eq!(version_of(&cache, &store, a, 2).await, 2);
-        assert_eq!(version_of(&cache, &store, b, 2).await, 1, "another organization");
+        assert_eq!(
+            version_of(&cache, &store, b, 2).await,
+            1,
+            "another organization"
+        );
         cache.invalidate(&Change::Everything).await;
         assert_eq!(version_of(&cache, &store, b, 3).await, 3);
     }
@@ -224,7 +228,9 @@ mod tests {
             }
         });
         was_read.await.unwrap();
-        cache.invalidate(&Change::Plugins { organization: org }).await;
+        cache
+            .invalidate(&Change::Plugins { organization: org })
+            .await;
         release.send(()).unwrap();
         assert_eq!(fill.await.unwrap().unwrap().version.version, 1);
         assert_eq!(version_of(&cache, &store, org, 2).await, 2, "not stored");

@@ -40,7 +40,12 @@ async fn main() -> anyhow::Result<ExitCode> {
 }
 
 /// Stores the scenario's rates and writes its request without them, naming `plugin`.
-async fn prepare(scenario: &Path, database_url: &str, plugin: &str, out: &Path) -> anyhow::Result<()> {
+async fn prepare(
+    scenario: &Path,
+    database_url: &str,
+    plugin: &str,
+    out: &Path,
+) -> anyhow::Result<()> {
     let mut request = golden_map::load_scenario(scenario).request;
     let rates = request
         .as_object_mut()
@@ -77,14 +82,24 @@ fn check(scenario: &Path, response: &Path) -> anyhow::Result<ExitCode> {
             Some(index) => &result["items"][index]["breakdown"],
             None => &result["breakdown"],
         };
-        if let Err(miss) = expectation.check(breakdown.get(&expectation.field).and_then(Value::as_str)) {
+        if let Err(miss) =
+            expectation.check(breakdown.get(&expectation.field).and_then(Value::as_str))
+        {
             misses.push(miss);
         }
     }
     let compared = scenario.all_expectations().count();
-    println!("{}: {}/{compared} workbook values matched", scenario.name, compared - misses.len());
+    println!(
+        "{}: {}/{compared} workbook values matched",
+        scenario.name,
+        compared - misses.len()
+    );
     for miss in misses.iter().take(10) {
         eprintln!("{miss}");
     }
-    Ok(if misses.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if misses.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }

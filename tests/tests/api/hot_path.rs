@@ -117,7 +117,11 @@ async fn health_reuses_a_recent_check(backend: Backend) {
         reply.expect(200);
     }
     let after = acquired(&admin).await;
-    assert_eq!(after - before, read, "20 health checks within a minute ping 0 times");
+    assert_eq!(
+        after - before,
+        read,
+        "20 health checks within a minute ping 0 times"
+    );
 
     // With no reuse, each check is a ping.
     let server = quiet_server(backend, 0).await;

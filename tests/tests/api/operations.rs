@@ -375,7 +375,10 @@ async fn health_follows_the_database() {
         anonymous.get("/api/health").await.status == 503
     })
     .await;
-    eprintln!("health turned 503 {:?} after the database went away", gone.elapsed());
+    eprintln!(
+        "health turned 503 {:?} after the database went away",
+        gone.elapsed()
+    );
     let down = anonymous
         .get("/api/health")
         .await

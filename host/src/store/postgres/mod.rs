@@ -29,8 +29,8 @@ use sqlx::query::Query;
 use sqlx::{Postgres, Transaction};
 use uuid::Uuid;
 
-use super::clock::ping_within;
 use super::acquires::{Acquires, counted};
+use super::clock::ping_within;
 use super::config::PoolOptionsConfig;
 use super::error::Result;
 use super::traits::Store;

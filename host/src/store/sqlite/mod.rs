@@ -30,8 +30,8 @@ use sqlx::sqlite::{
 };
 use sqlx::{Sqlite, Transaction};
 
-use super::clock::ping_within;
 use super::acquires::{Acquires, counted};
+use super::clock::ping_within;
 use super::config::PoolOptionsConfig;
 use super::error::{Result, StoreError};
 use super::lock::LocalLocks;
