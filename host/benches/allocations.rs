@@ -67,6 +67,7 @@ async fn subject() -> Subject {
     config.database.url = format!("sqlite://{}/bench.db", data_dir.path().display());
     config.exchange_rates.enabled = false;
     config.rate_limits.enabled = false;
+    config.runtime.artifact_dir = Some(data_dir.path().join("plugin-cache"));
     let (app, background) = App::start(config).await.unwrap();
     quote_host::bootstrap::bootstrap_if_empty(&app)
         .await
