@@ -10,11 +10,13 @@ use crate::documents::Documents;
 use crate::export_gate::ExportGate;
 use crate::fx::book::RateBook;
 use crate::fx::cbr::{CbrConfig, CbrSource};
+use crate::http::health_check::HealthCheck;
 use crate::jobs::{ExchangeRateJob, Schedule};
 use crate::quoting::Pricer;
 use crate::quoting::amounts::AmountLimits;
 use crate::quoting::gate::CalculationGate;
 use crate::quoting::lookahead::Lookahead;
+use crate::quoting::plugin_cache::PluginCache;
 use crate::runtime::Runtime;
 use crate::store::{self, Backend, PoolOptionsConfig, Store};
 use anyhow::Context;
@@ -65,6 +67,8 @@ pub struct App {
     pub exchange_rate_job: Arc<ExchangeRateJob>,
     /// When it runs.
     pub exchange_rate_schedule: Schedule,
+    /// The recent database check `/api/health` answers from.
+    pub health: HealthCheck,
     /// When the process started, for uptime.
     pub started_at: Instant,
 }
@@ -166,6 +170,11 @@ impl App {
             )),
             RateLimitBackend::Local => None,
         };
+        let resolved_plugins = Arc::new(PluginCache::new(
+            limits.plugin_cache_entries,
+            Duration::from_secs(limits.plugin_cache_ttl_s),
+        ));
+        changes.subscribe(resolved_plugins.clone());
         let exports = ExportGate::new(config.http.max_exports_per_org as usize);
         let documents = Documents::new(config.documents.clone());
         let runtime = Arc::new(runtime);
@@ -185,6 +194,11 @@ impl App {
                 limits.tracked_orgs,
                 Duration::from_secs(limits.lookahead_interval_s.max(1)),
             ),
+            resolved_plugins,
+        );
+        let health = HealthCheck::new(
+            Duration::from_millis(config.http.health_check_max_age_ms),
+            crate::http::DATABASE_PING_TIMEOUT,
         );
         let app = Self {
             config,
@@ -202,6 +216,7 @@ impl App {
             documents,
             exchange_rate_job,
             exchange_rate_schedule,
+            health,
             started_at: Instant::now(),
         };
         let background = Background {

@@ -235,6 +235,9 @@ pub struct HttpConfig {
     /// Quotes an export reads per database round trip (1 to 10000): what a stalled
     /// export holds in memory is about this many quotes as stored text. Default 50.
     pub export_page_rows: u32,
+    /// `GET /api/health` answers from a database check at most this old, in ms; one
+    /// request checks while the others wait for it. 0 checks on every request. Default 1000.
+    pub health_check_max_age_ms: u64,
 }
 
 impl Default for HttpConfig {
@@ -249,6 +252,7 @@ impl Default for HttpConfig {
             write_timeout_ms: 30_000,
             max_exports_per_org: 2,
             export_page_rows: 50,
+            health_check_max_age_ms: 1_000,
         }
     }
 }
@@ -280,6 +284,14 @@ pub struct CalculationConfig {
     /// How often, per organization, a calculation looks for scheduled activations to
     /// compile their versions ahead of the switch, in seconds (at least 1). Default 30.
     pub lookahead_interval_s: u64,
+    /// Resolved plugin versions (with their parsed `describe`) kept in memory, by
+    /// organization and plugin reference, so a warm calculation reads no database.
+    /// Default 10000.
+    pub plugin_cache_entries: u64,
+    /// How long a resolved version is trusted, in seconds; a change on this host drops
+    /// it at once, one on another host shows within this time. 0 turns the cache off.
+    /// Default 60.
+    pub plugin_cache_ttl_s: u64,
 }
 
 impl Default for CalculationConfig {
@@ -296,6 +308,8 @@ impl Default for CalculationConfig {
             replay_differences_per_quote: 5,
             replay_largest_deltas: 10,
             lookahead_interval_s: 30,
+            plugin_cache_entries: 10_000,
+            plugin_cache_ttl_s: 60,
         }
     }
 }

@@ -1,4 +1,5 @@
-//! `GET /api/health`: 200 when the database answers within a bounded time, else 503.
+//! `GET /api/health`: 200 when the database answered within a bounded time, at most
+//! `http.health_check_max_age_ms` ago, else 503; and the detailed view for operators.
 
 use super::error::{ApiError, ApiResult, ErrorBody};
 use super::extract::Admin;
@@ -39,8 +40,8 @@ pub struct Health {
     responses((status = 200, body = Health), (status = 503, body = ErrorBody)))]
 async fn get_health(State(state): State<AppState>) -> ApiResult<Json<Health>> {
     state
-        .store
-        .ping(DATABASE_PING_TIMEOUT)
+        .health
+        .check(state.store.as_ref())
         .await
         .map_err(|error| {
             ApiError::unavailable(
@@ -124,14 +125,16 @@ pub struct DatabaseHealth {
     pub pool_size: u32,
     pub pool_idle: u32,
     pub pool_max: u32,
+    /// Connections handed out since start, counted before this request's own queries.
+    pub acquired_total: u64,
 }
 
 /// Version, uptime, database pool, caches, queues and jobs (admin).
 #[utoipa::path(get, path = "/api/health/detailed", tag = "operations",
     responses((status = 200, body = DetailedHealth), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn get_detailed_health(State(state): State<AppState>, _admin: Admin) -> Json<DetailedHealth> {
-    let ping = state.store.ping(DATABASE_PING_TIMEOUT).await;
     let pool = state.store.pool_state();
+    let ping = state.store.ping(DATABASE_PING_TIMEOUT).await;
     let counters = state.activity.counters();
     let cluster = ClusterSection {
         changes: state.cluster.health(),
@@ -163,6 +166,7 @@ async fn get_detailed_health(State(state): State<AppState>, _admin: Admin) -> Js
             pool_size: pool.size,
             pool_idle: pool.idle,
             pool_max: pool.max,
+            acquired_total: pool.acquired_total,
         },
         plugin_cache: state.runtime.cache_stats().await,
         calculations_in_flight: state.pricer.calculations().in_flight(),

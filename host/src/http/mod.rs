@@ -14,6 +14,7 @@ mod exchange_rates;
 mod export;
 mod extract;
 mod health;
+pub mod health_check;
 mod me;
 pub mod metrics;
 mod openapi;
@@ -40,6 +41,7 @@ use tower_http::trace::TraceLayer;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_scalar::Servable;
 
+pub use health::DATABASE_PING_TIMEOUT;
 pub use server::serve;
 
 /// The header carrying the request id, set on every response.

@@ -6,6 +6,7 @@ use super::amounts::{AmountError, AmountLimits};
 use super::gate::CalculationGate;
 use super::limits::{self, InputLimits, LimitError};
 use super::lookahead::Lookahead;
+use super::plugin_cache::{PluginCache, Resolved};
 use super::variables;
 use crate::contract::{CalculationInput, PluginInfo, QuoteRequest, QuoteResult};
 use crate::fx::book::{RateBook, SnapshotError};
@@ -77,13 +78,16 @@ pub struct Pricer {
     input_limits: InputLimits,
     amounts: AmountLimits,
     lookahead: Lookahead,
+    resolved: Arc<PluginCache>,
 }
 
 impl Pricer {
     /// A pricer reading plugins from `plugins`, running them in `runtime`, with rates
     /// from `exchange_rates`, at most as many calculations at once as `calculations`
     /// admits, only inputs within `input_limits`, and quantities, prices and totals
-    /// within `amounts`; scheduled versions are compiled ahead as `lookahead` allows.
+    /// within `amounts`; scheduled versions are compiled ahead as `lookahead` allows;
+    /// resolved versions are remembered in `resolved`.
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         plugins: Arc<dyn PluginStore>,
         runtime: Arc<Runtime>,
@@ -92,6 +96,7 @@ impl Pricer {
         input_limits: InputLimits,
         amounts: AmountLimits,
         lookahead: Lookahead,
+        resolved: Arc<PluginCache>,
     ) -> Self {
         Self {
             plugins,
@@ -101,12 +106,18 @@ impl Pricer {
             input_limits,
             amounts,
             lookahead,
+            resolved,
         }
     }
 
     /// The stored exchange rates calculations use.
     pub fn exchange_rates(&self) -> &Arc<RateBook> {
         &self.exchange_rates
+    }
+
+    /// The versions calculations resolved recently.
+    pub fn resolved_plugins(&self) -> &Arc<PluginCache> {
+        &self.resolved
     }
 
     /// The caps on calculations running at once.
@@ -217,9 +228,16 @@ impl Pricer {
                     .into(),
             ));
         }
-        let version = self
-            .resolve_plugin(organization, input.plugin.as_deref())
+        let reference = input.plugin.as_deref();
+        let resolved = self
+            .resolved
+            .resolve(self.plugins.as_ref(), organization, reference, async {
+                let version = self.resolve_plugin(organization, reference).await?;
+                let info = describe_of(&version)?;
+                Ok::<_, PricingError>(Resolved { version, info })
+            })
             .await?;
+        let version = &resolved.version;
         self.compile_scheduled_ahead(organization);
         let mut request = input
             .into_request(today, Vec::new())
@@ -227,7 +245,7 @@ impl Pricer {
         self.amounts
             .check_request(&request)
             .map_err(PricingError::Amount)?;
-        check_variables(&version, &request)?;
+        check_declared_variables(&reference_of(version), &resolved.info, &request)?;
         let mut currencies: BTreeSet<String> = request
             .items
             .iter()
@@ -242,7 +260,7 @@ impl Pricer {
                 SnapshotError::Missing { .. } => PricingError::MissingRate(error.to_string()),
                 SnapshotError::Store(error) => PricingError::Store(error),
             })?;
-        let priced = self.run(organization, &version, request).await?;
+        let priced = self.run(organization, version, request).await?;
         self.amounts
             .check_result(&priced.result)
             .map_err(PricingError::Amount)?;
@@ -370,10 +388,6 @@ fn describe_of(version: &PluginVersion) -> Result<PluginInfo, PricingError> {
 }
 
 /// The request's variables and item attributes against what the version declares.
-fn check_variables(version: &PluginVersion, request: &QuoteRequest) -> Result<(), PricingError> {
-    check_declared_variables(&reference_of(version), &describe_of(version)?, request)
-}
-
 fn check_declared_variables(
     reference: &PluginRef,
     info: &PluginInfo,

@@ -21,6 +21,7 @@
 //!   quote_tenant` + `app.organization_id`) so row-level security is a second
 //!   wall behind the `WHERE organization_id = $1`.
 
+mod acquires;
 mod clock;
 mod config;
 mod cursor;
@@ -41,6 +42,7 @@ use std::sync::Arc;
 
 pub(crate) use self::clock::now;
 
+pub use self::acquires::Acquires;
 pub use self::config::PoolOptionsConfig;
 pub use self::cursor::{ActivityCursor, Page, PageCursor, QuoteCursor};
 pub use self::error::{Result, StoreError};

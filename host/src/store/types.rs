@@ -421,15 +421,18 @@ pub struct PoolState {
     pub idle: u32,
     /// Configured maximum.
     pub max: u32,
+    /// Connections handed out since the pool opened (see `Acquires`).
+    pub acquired_total: u64,
 }
 
 impl PoolState {
     /// From a pool's counters.
-    pub(crate) fn new(size: u32, idle: usize, max: u32) -> Self {
+    pub(crate) fn new(size: u32, idle: usize, max: u32, acquired_total: u64) -> Self {
         Self {
             size,
             idle: u32::try_from(idle).unwrap_or(u32::MAX),
             max,
+            acquired_total,
         }
     }
 }

@@ -8,6 +8,7 @@ mod cbr_nominal;
 mod documents;
 mod export;
 mod golden;
+mod hot_path;
 mod input_limits;
 mod isolation;
 mod isolation_matrix;
