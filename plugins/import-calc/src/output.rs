@@ -33,6 +33,9 @@ pub fn price(request: &Request) -> Result<Priced, Error> {
     })
 }
 
+/// Fields of a line pushed after the two tables: the ratios and the extra golden fields.
+const LINE_EXTRA_FIELDS: usize = 6;
+
 /// Per-product outputs: the 30 fields of §9.1, the two extra golden fields, and three
 /// inputs as applied.
 fn line_breakdown(p: &ProductResult) -> Vec<(String, String)> {
@@ -70,10 +73,10 @@ fn line_breakdown(p: &ProductResult) -> Vec<(String, String)> {
         ("vat_net_payable", sale.ap),
         ("transit_commission", sale.aq),
     ];
-    let mut out: Vec<(String, String)> = money
-        .iter()
-        .map(|(k, v)| (k.to_string(), fixed4(*v)))
-        .collect();
+    // Allocated at its final size: the strings are allocated in between, so a growing
+    // vector could not extend in place.
+    let mut out = Vec::with_capacity(money.len() + rest.len() + LINE_EXTRA_FIELDS);
+    out.extend(money.iter().map(|(k, v)| (k.to_string(), fixed4(*v))));
     out.push(("distribution_base".into(), plain(p.bd)));
     out.extend(rest.iter().map(|(k, v)| (k.to_string(), fixed4(*v))));
     out.push(("internal_markup".into(), plain(p.inputs.internal_markup)));
@@ -119,10 +122,8 @@ fn quote_breakdown(calc: &Calculation) -> Vec<(String, String)> {
         ("quote_level_credit_sales_interest", f.bl5),
         ("quote_level_total_cogs", calc.ab13),
     ];
-    let mut out: Vec<(String, String)> = amounts
-        .iter()
-        .map(|(k, v)| (k.to_string(), fixed4(*v)))
-        .collect();
+    let mut out = Vec::with_capacity(amounts.len() + 3);
+    out.extend(amounts.iter().map(|(k, v)| (k.to_string(), fixed4(*v))));
     out.push(("quote_level_revenue_markup".into(), plain(f.ac12)));
     out.push(("quote_level_vat_rate".into(), plain(calc.quote.vat_ru)));
     out.push((
