@@ -154,14 +154,17 @@ fn warnings(calc: &Calculation) -> Vec<String> {
             ));
         }
     }
-    let unweighed: Vec<String> = calc
-        .products
-        .iter()
-        .enumerate()
-        .filter(|(_, p)| p.inputs.weight.is_zero())
-        .map(|(index, _)| format!("items[{index}]"))
-        .collect();
-    if !unweighed.is_empty() && unweighed.len() < calc.products.len() {
+    let is_unweighed = |p: &&ProductResult| p.inputs.weight.is_zero();
+    let unweighed_count = calc.products.iter().filter(is_unweighed).count();
+    // Named only when the warning is given: most quotes weigh all or none of their items.
+    if unweighed_count > 0 && unweighed_count < calc.products.len() {
+        let unweighed: Vec<String> = calc
+            .products
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| is_unweighed(p))
+            .map(|(index, _)| format!("items[{index}]"))
+            .collect();
         out.push(format!(
             "logistics are spread by weight, and {} have no weight_in_kg: they carry no share of \
              logistics (insurance is still spread by value)",

@@ -145,43 +145,46 @@ pub fn plain(x: Decimal) -> String {
 
 /// `mantissa / 10^scale` as decimal text, the way `Decimal`'s `Display` writes it, in one
 /// allocation and without the formatting machinery (a fifth of a call's fuel went there).
-/// Digits come from 64-bit arithmetic when the mantissa fits: 128-bit division is a
-/// library call in wasm.
+const TEN_TO_19: u128 = 10_000_000_000_000_000_000;
+
 fn scaled_text(mantissa: i128, scale: u32) -> String {
     let scale = scale as usize;
     // Least significant first; a Decimal's mantissa has at most 29 digits.
     let mut digits = [0u8; 40];
     let mut count = 0;
+    // A mantissa past 64 bits (a share with 28 decimals) is split once into two 64-bit
+    // halves of 19 digits: 128-bit division is a library call in wasm, 64-bit is one
+    // instruction.
     let magnitude = mantissa.unsigned_abs();
-    // At least one digit before the point: zeros are written up to position `scale`.
-    match u64::try_from(magnitude) {
-        Ok(mut rest) => {
-            while rest != 0 || count <= scale {
-                digits[count] = (rest % 10) as u8;
-                rest /= 10;
-                count += 1;
-            }
-        }
+    let mut rest = match u64::try_from(magnitude) {
+        Ok(small) => small,
         Err(_) => {
-            let mut rest = magnitude;
-            while rest != 0 || count <= scale {
-                digits[count] = (rest % 10) as u8;
-                rest /= 10;
+            let mut low = (magnitude % TEN_TO_19) as u64;
+            for _ in 0..19 {
+                digits[count] = (low % 10) as u8;
+                low /= 10;
                 count += 1;
             }
+            (magnitude / TEN_TO_19) as u64
         }
+    };
+    // At least one digit before the point: zeros are written up to position `scale`.
+    while rest != 0 || count <= scale {
+        digits[count] = (rest % 10) as u8;
+        rest /= 10;
+        count += 1;
     }
-    let mut text = String::with_capacity(count + 2);
+    let mut text = Vec::with_capacity(count + 2);
     if mantissa < 0 {
-        text.push('-');
+        text.push(b'-');
     }
     for position in (0..count).rev() {
-        text.push(char::from(b'0' + digits[position]));
+        text.push(b'0' + digits[position]);
         if position == scale && scale > 0 {
-            text.push('.');
+            text.push(b'.');
         }
     }
-    text
+    String::from_utf8(text).expect("digits, '.' and '-' are ASCII")
 }
 
 #[cfg(test)]
