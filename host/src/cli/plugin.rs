@@ -1,9 +1,10 @@
-//! `quote-host plugin new|check|run|replay`: the local tools a tenant's engineer starts and
-//! tests a rule set with. Same runtime, same limits, same validation as the server.
+//! `quote-host plugin new|check|run|bench|replay`: the local tools a tenant's engineer starts
+//! and tests a rule set with. Same runtime, same limits, same validation as the server.
 
+use super::bench::{self, BenchArgs};
 use super::replay::{self, ReplayArgs};
 use super::scaffold;
-use crate::contract::CalculationInput;
+use crate::contract::{CalculationInput, QuoteRequest};
 use crate::runtime::{CallFailure, CallLimits, LoadError, Runtime, RuntimeConfig};
 use clap::{Args, Subcommand};
 use serde_json::json;
@@ -32,6 +33,10 @@ pub enum PluginCommand {
     },
     /// Price a request with a plugin and print the result, fuel, memory and time as JSON.
     Run(RunArgs),
+    /// Measure what a call costs: instantiate + calculate over N fresh instances in this
+    /// process (median, p99, min, mean in µs), the in-sandbox part, fuel and peak memory,
+    /// as JSON.
+    Bench(BenchArgs),
     /// Replay a local build over the organization's recent stored quotes on a server,
     /// before uploading it: identical, changed (totals, delta, differences) and failed
     /// quotes as JSON. Stores nothing.
@@ -57,16 +62,17 @@ pub struct RunArgs {
 }
 
 /// Exit code of a plugin that loaded but failed its call.
-const EXIT_CALL_FAILED: u8 = 2;
+pub(super) const EXIT_CALL_FAILED: u8 = 2;
 /// Exit code of a file that is not a usable plugin, unreadable input, or a refused
 /// name or folder for `plugin new`.
-const EXIT_BAD_INPUT: u8 = 3;
+pub(super) const EXIT_BAD_INPUT: u8 = 3;
 
 pub async fn run(command: PluginCommand) -> ExitCode {
     match command {
         PluginCommand::New { name, dir } => new_plugin(&name, dir),
         PluginCommand::Check { file } => check(file).await,
         PluginCommand::Run(args) => run_plugin(args).await,
+        PluginCommand::Bench(args) => bench::bench(args).await,
         PluginCommand::Replay(args) => replay::replay(args, ExitCode::from(EXIT_BAD_INPUT)).await,
     }
 }
@@ -135,26 +141,8 @@ async fn run_plugin(args: RunArgs) -> ExitCode {
     let Some(bytes) = read(&args.file) else {
         return ExitCode::from(EXIT_BAD_INPUT);
     };
-    let Some(input) = read(&args.input) else {
+    let Some(request) = read_request(&args.input) else {
         return ExitCode::from(EXIT_BAD_INPUT);
-    };
-    let input: CalculationInput = match serde_json::from_slice(&input) {
-        Ok(input) => input,
-        Err(error) => {
-            eprintln!(
-                "error: {} is not a valid request: {error}",
-                args.input.display()
-            );
-            return ExitCode::from(EXIT_BAD_INPUT);
-        }
-    };
-    let rates = input.rates.clone().unwrap_or_default();
-    let request = match input.into_request(chrono::Utc::now().date_naive(), rates) {
-        Ok(request) => request,
-        Err(reason) => {
-            eprintln!("error: {reason}");
-            return ExitCode::from(EXIT_BAD_INPUT);
-        }
     };
     let plugin = match runtime.load_bytes(bytes).await {
         Ok(plugin) => plugin,
@@ -175,8 +163,26 @@ async fn run_plugin(args: RunArgs) -> ExitCode {
     }
 }
 
+/// The request file of `run` and `bench`: the HTTP calculate body plus an optional
+/// "rates" list, ids filled in. Says why on stderr when it is unusable.
+pub(super) fn read_request(path: &PathBuf) -> Option<QuoteRequest> {
+    let input = read(path)?;
+    let input: CalculationInput = match serde_json::from_slice(&input) {
+        Ok(input) => input,
+        Err(error) => {
+            eprintln!("error: {} is not a valid request: {error}", path.display());
+            return None;
+        }
+    };
+    let rates = input.rates.clone().unwrap_or_default();
+    input
+        .into_request(chrono::Utc::now().date_naive(), rates)
+        .map_err(|reason| eprintln!("error: {reason}"))
+        .ok()
+}
+
 /// The harness keeps no artifacts on disk: it is run on a file being edited.
-fn harness_runtime(config: RuntimeConfig) -> Option<Runtime> {
+pub(super) fn harness_runtime(config: RuntimeConfig) -> Option<Runtime> {
     match Runtime::new(RuntimeConfig {
         artifact_dir: None,
         ..config
@@ -189,19 +195,19 @@ fn harness_runtime(config: RuntimeConfig) -> Option<Runtime> {
     }
 }
 
-fn read(path: &PathBuf) -> Option<Vec<u8>> {
+pub(super) fn read(path: &PathBuf) -> Option<Vec<u8>> {
     std::fs::read(path)
         .map_err(|error| eprintln!("error: cannot read {}: {error}", path.display()))
         .ok()
 }
 
-fn load_failed(file: &std::path::Path, error: &LoadError) -> ExitCode {
+pub(super) fn load_failed(file: &std::path::Path, error: &LoadError) -> ExitCode {
     print_json(&json!({"error": {"code": error.code(), "message": error.to_string()}}));
     eprintln!("error: {} is not a usable plugin: {error}", file.display());
     ExitCode::from(EXIT_BAD_INPUT)
 }
 
-fn print_json(value: &serde_json::Value) {
+pub(super) fn print_json(value: &serde_json::Value) {
     println!(
         "{}",
         serde_json::to_string_pretty(value).expect("JSON values serialize")
