@@ -91,7 +91,9 @@ impl Shared {
     fn lock(&self) -> MutexGuard<'_, State> {
         // A worker panicking mid-update is caught outside the lock; poisoning would only
         // come from a bug in the queues themselves, which keep no half-made state.
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn wake(&self, id: TaskId) {

@@ -360,9 +360,7 @@ impl FairQueues {
             .collect();
         lines.sort_by(|a, b| {
             let alive = |line: &OrganizationQueue| line.queued + line.running + line.waiting;
-            alive(b)
-                .cmp(&alive(a))
-                .then(b.cpu_ms.total_cmp(&a.cpu_ms))
+            alive(b).cmp(&alive(a)).then(b.cpu_ms.total_cmp(&a.cpu_ms))
         });
         lines.truncate(top);
         lines

@@ -102,7 +102,10 @@ fn a_fresh_call_of_another_organization_preempts_long_ones() {
     q.pick(now).unwrap();
     q.pick(now).unwrap();
     now += ms(1);
-    assert!(!q.should_preempt(now), "A's own call of the same level waits its turn");
+    assert!(
+        !q.should_preempt(now),
+        "A's own call of the same level waits its turn"
+    );
     q.admit(b, far(now)).unwrap();
     assert!(q.should_preempt(now), "B outranks A's running calls");
 }
@@ -119,7 +122,10 @@ fn at_most_max_calls_are_alive() {
     let id = q.pick(now).unwrap();
     q.end_slice(id, now, true);
     assert_eq!(id, first);
-    assert!(q.admit(org, far(now)).is_some(), "a finished call frees its place");
+    assert!(
+        q.admit(org, far(now)).is_some(),
+        "a finished call frees its place"
+    );
 }
 
 #[test]
@@ -135,7 +141,10 @@ fn calls_that_did_not_start_in_time_expire_and_started_ones_do_not() {
     assert_eq!(q.alive(), 1);
     q.end_slice(started, now, true);
     assert_eq!(q.alive(), 0);
-    assert!(q.report(10).is_empty(), "an organization with no calls is forgotten");
+    assert!(
+        q.report(10).is_empty(),
+        "an organization with no calls is forgotten"
+    );
 }
 
 #[test]
@@ -150,7 +159,10 @@ fn a_parked_call_holds_no_thread_until_woken() {
     assert_eq!(q.pick(now), None);
     let other = q.admit(b, far(now)).unwrap();
     assert_eq!(q.pick(now), Some(other));
-    assert_eq!(q.report(10).iter().map(|line| line.waiting).sum::<usize>(), 1);
+    assert_eq!(
+        q.report(10).iter().map(|line| line.waiting).sum::<usize>(),
+        1
+    );
     assert!(q.wake(sleeper));
     assert!(!q.wake(sleeper), "a second wake changes nothing");
     assert_eq!(q.pick(now), Some(sleeper));

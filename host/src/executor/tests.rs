@@ -95,7 +95,11 @@ async fn past_max_calls_a_call_is_refused() {
     let parked: Vec<_> = (0..2)
         .map(|_| {
             let executor = executor.clone();
-            tokio::spawn(async move { executor.run(org, soon(), std::future::pending::<()>()).await })
+            tokio::spawn(async move {
+                executor
+                    .run(org, soon(), std::future::pending::<()>())
+                    .await
+            })
         })
         .collect();
     while executor.report(10).calls < 2 {
@@ -145,14 +149,27 @@ async fn a_sleeping_call_holds_no_thread() {
             })
         })
         .collect();
-    while executor.report(20).organizations.iter().map(|o| o.waiting).sum::<usize>() < 16 {
+    while executor
+        .report(20)
+        .organizations
+        .iter()
+        .map(|o| o.waiting)
+        .sum::<usize>()
+        < 16
+    {
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
     let asked = Instant::now();
-    executor.run(Uuid::new_v4(), soon(), async {}).await.unwrap();
+    executor
+        .run(Uuid::new_v4(), soon(), async {})
+        .await
+        .unwrap();
     assert!(asked.elapsed() < Duration::from_millis(100));
     for sleeper in sleepers {
-        sleeper.await.unwrap().expect("the timers fire on the executor's own runtime");
+        sleeper
+            .await
+            .unwrap()
+            .expect("the timers fire on the executor's own runtime");
     }
 }
 
@@ -170,12 +187,19 @@ async fn a_caller_that_gives_up_cancels_its_call() {
     let _ = tokio::time::timeout(Duration::from_millis(30), call).await;
     let deadline = Instant::now() + Duration::from_secs(5);
     while executor.report(10).calls > 0 {
-        assert!(Instant::now() < deadline, "the cancelled call is still alive");
+        assert!(
+            Instant::now() < deadline,
+            "the cancelled call is still alive"
+        );
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
     let seen = polls.load(Ordering::Relaxed);
     tokio::time::sleep(Duration::from_millis(20)).await;
-    assert_eq!(polls.load(Ordering::Relaxed), seen, "no more slices after the cancel");
+    assert_eq!(
+        polls.load(Ordering::Relaxed),
+        seen,
+        "no more slices after the cancel"
+    );
 }
 
 #[cfg(target_os = "linux")]

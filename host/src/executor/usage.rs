@@ -37,7 +37,9 @@ impl UsageBoard {
     }
 
     pub fn add_fuel(&self, organization: Uuid, fuel: u64) {
-        self.of(organization).fuel.fetch_add(fuel, Ordering::Relaxed);
+        self.of(organization)
+            .fuel
+            .fetch_add(fuel, Ordering::Relaxed);
     }
 
     pub fn add_cpu(&self, organization: Uuid, cpu: Duration) {
@@ -58,7 +60,11 @@ impl UsageBoard {
                 cpu_seconds: usage.cpu_micros.load(Ordering::Relaxed) as f64 / 1e6,
             })
             .collect();
-        all.sort_by(|a, b| b.fuel.cmp(&a.fuel).then(b.cpu_seconds.total_cmp(&a.cpu_seconds)));
+        all.sort_by(|a, b| {
+            b.fuel
+                .cmp(&a.fuel)
+                .then(b.cpu_seconds.total_cmp(&a.cpu_seconds))
+        });
         all.truncate(top);
         all
     }

@@ -80,7 +80,10 @@ fn work(shared: Arc<Shared>) {
         let mut state = shared.lock();
         state.preempt_pending = false;
         let cancelled = state.cancelled.remove(&id);
-        if let Some(end) = state.queues.end_slice(id, Instant::now(), finished || cancelled) {
+        if let Some(end) = state
+            .queues
+            .end_slice(id, Instant::now(), finished || cancelled)
+        {
             shared.usage.add_cpu(end.organization, end.ran);
             for level in end.demoted {
                 state.counters.demotions += 1;

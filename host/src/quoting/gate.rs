@@ -196,8 +196,10 @@ mod tests {
         let hog = {
             let gate = gate.clone();
             tokio::spawn(async move {
-                gate.run(org, async { std::thread::sleep(Duration::from_millis(400)) })
-                    .await
+                gate.run(org, async {
+                    std::thread::sleep(Duration::from_millis(400))
+                })
+                .await
             })
         };
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -206,7 +208,10 @@ mod tests {
         assert_eq!(refused.unwrap_err(), GateRefusal::Busy);
         let waited = asked.elapsed();
         assert!(waited >= Duration::from_millis(100), "{waited:?}");
-        assert!(waited < Duration::from_millis(300), "refused on time: {waited:?}");
+        assert!(
+            waited < Duration::from_millis(300),
+            "refused on time: {waited:?}"
+        );
         let (_, timing) = hog.await.unwrap().unwrap();
         assert!(timing.run >= Duration::from_millis(400), "{timing:?}");
         assert!(timing.queue < Duration::from_millis(100), "{timing:?}");
