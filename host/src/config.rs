@@ -267,8 +267,9 @@ pub struct CalculationConfig {
     /// Default 256.
     pub executor_max_calls: u32,
     /// Nice value of the executor's threads (Linux; 0 to 19, 0 leaves them as they are):
-    /// a guest's thread gives way at once to an HTTP or database thread that wakes up.
-    /// Default 10.
+    /// a guest's thread then gives way at once to an HTTP or database thread that wakes
+    /// up. Default 0: on a machine shared with other work a niced guest gets less of its
+    /// wall-clock limit as CPU, and slow-but-valid calculations time out.
     pub executor_nice: i32,
     /// Run time after which a call drops a feedback level, so fresh calls go first; it
     /// drops again at ten times this. In ms, at least 1. Default 5.
@@ -304,7 +305,7 @@ impl Default for CalculationConfig {
             queue_wait_ms: 2_000,
             executor_threads: 0,
             executor_max_calls: 256,
-            executor_nice: 10,
+            executor_nice: 0,
             demote_after_ms: 5,
             report_top_orgs: 10,
             tracked_orgs: 10_000,
