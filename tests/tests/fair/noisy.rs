@@ -13,6 +13,13 @@ const FLOOD: usize = 16;
 /// holding every thread gave (p99 90 ms in a release build, more in a debug one).
 const B_P99_BOUND: Duration = Duration::from_millis(50);
 
+/// Held for a whole scenario: the scenarios measure latency, so they take turns instead
+/// of loading the machine for each other (both databases' variants run in one binary).
+async fn alone() -> tokio::sync::MutexGuard<'static, ()> {
+    static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    ONE_AT_A_TIME.lock().await
+}
+
 /// `callers` tasks, each sending `body` again and again until stopped; the answers'
 /// status and code, counted.
 struct Flood {
@@ -124,6 +131,7 @@ async fn b_beside_a(
 }
 
 async fn b_is_served_while_a_loops(backend: Backend) {
+    let _alone = alone().await;
     let server = TestServer::start_with(backend, |config| {
         config.runtime.fuel = 1_000_000_000;
         // All of A's callers in the executor at once, not half of them at the gate.
@@ -143,6 +151,7 @@ async fn b_is_served_while_a_loops(backend: Backend) {
 }
 
 async fn b_is_served_while_a_sleeps(backend: Backend) {
+    let _alone = alone().await;
     let server = TestServer::start_with(backend, |config| {
         config.runtime.timeout_ms = 1_000;
         config.calculations.max_in_flight_per_org = FLOOD as u32;
@@ -169,6 +178,7 @@ async fn b_is_served_while_a_sleeps(backend: Backend) {
 }
 
 async fn a_at_its_limit_is_throttled_not_starved(backend: Backend) {
+    let _alone = alone().await;
     // Default caps: 8 calculations of A in flight, the rest wait at the gate.
     let server = TestServer::start(backend).await;
     let a = other_organization(&server, "greedy");
