@@ -7,6 +7,7 @@ use crate::cluster::{ChangeListener, Cluster, SharedLimits};
 use crate::config::{Config, RateLimitBackend};
 use crate::dashboard::DashboardCache;
 use crate::documents::Documents;
+use crate::executor::{Executor, ExecutorConfig};
 use crate::export_gate::ExportGate;
 use crate::fx::book::RateBook;
 use crate::fx::cbr::{CbrConfig, CbrSource};
@@ -128,11 +129,23 @@ impl App {
             exchange_rates.clone(),
         ));
         let limits = &config.calculations;
+        let executor = Executor::start(
+            &ExecutorConfig {
+                threads: limits.executor_threads as usize,
+                max_calls: limits.executor_max_calls as usize,
+                demote_after: Duration::from_millis(limits.demote_after_ms.max(1)),
+                nice: limits.executor_nice,
+            },
+            runtime.preempter(),
+            limits.tracked_orgs,
+        )
+        .context("starting the guest executor")?;
         let calculations = CalculationGate::new(
             limits.max_in_flight as usize,
             limits.max_in_flight_per_org as usize,
             Duration::from_millis(limits.queue_wait_ms),
             limits.tracked_orgs,
+            executor,
         );
         let activity_config = &config.activity;
         let (activity, activity_writer) = ActivityLog::new(

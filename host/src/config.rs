@@ -264,8 +264,27 @@ pub struct CalculationConfig {
     pub max_in_flight: u32,
     /// Calculations running at once per organization. Default 8.
     pub max_in_flight_per_org: u32,
-    /// How long a calculation waits for a free slot before a 503, in ms. Default 2000.
+    /// How long a calculation may wait before it starts running, in ms: for a slot and
+    /// then for a thread of the guest executor. Past it, 503 `calculation_capacity`.
+    /// Default 2000.
     pub queue_wait_ms: u64,
+    /// Threads of the guest executor, apart from the HTTP runtime; 0 means one per core.
+    /// Default 0.
+    pub executor_threads: u32,
+    /// Calls alive in the executor at once (queued, running, or waiting on a timer).
+    /// Default 256.
+    pub executor_max_calls: u32,
+    /// Nice value of the executor's threads (Linux; 0 to 19, 0 leaves them as they are):
+    /// a guest's thread then gives way at once to an HTTP or database thread that wakes
+    /// up. Default 0: on a machine shared with other work a niced guest gets less of its
+    /// wall-clock limit as CPU, and slow-but-valid calculations time out.
+    pub executor_nice: i32,
+    /// Run time after which a call drops a feedback level, so fresh calls go first; it
+    /// drops again at ten times this. In ms, at least 1. Default 5.
+    pub demote_after_ms: u64,
+    /// Organizations listed in the executor's queues in detailed health, and with
+    /// their own fuel and CPU series in the metrics. Default 10.
+    pub report_top_orgs: u32,
     /// Organizations whose in-flight counters are tracked at once. Default 10000.
     pub tracked_orgs: u64,
     /// Largest item quantity (absolute value) a calculation accepts. Default 10^9.
@@ -300,6 +319,11 @@ impl Default for CalculationConfig {
             max_in_flight: 64,
             max_in_flight_per_org: 8,
             queue_wait_ms: 2_000,
+            executor_threads: 0,
+            executor_max_calls: 256,
+            executor_nice: 0,
+            demote_after_ms: 5,
+            report_top_orgs: 10,
             tracked_orgs: 10_000,
             max_quantity: 1_000_000_000,
             max_unit_price: 1_000_000_000_000,

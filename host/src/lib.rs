@@ -16,6 +16,7 @@ pub mod config;
 pub mod contract;
 pub mod dashboard;
 pub mod documents;
+pub mod executor;
 pub mod export_gate;
 pub mod fx;
 pub mod http;

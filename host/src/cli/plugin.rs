@@ -4,13 +4,18 @@
 use super::bench::{self, BenchArgs};
 use super::replay::{self, ReplayArgs};
 use super::scaffold;
-use crate::contract::{CalculationInput, QuoteRequest};
-use crate::runtime::{CallFailure, CallLimits, LoadError, Runtime, RuntimeConfig};
+use crate::contract::{CalculationInput, QuoteRequest, QuoteResult};
+use crate::executor::{Executor, ExecutorConfig};
+use crate::runtime::{
+    CallFailure, CallLimits, CompiledPlugin, LoadError, Outcome, Runtime, RuntimeConfig,
+};
 use clap::{Args, Subcommand};
 use serde_json::json;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use uuid::Uuid;
 
 #[derive(Debug, Subcommand)]
 pub enum PluginCommand {
@@ -148,15 +153,21 @@ async fn run_plugin(args: RunArgs) -> ExitCode {
         Ok(plugin) => plugin,
         Err(error) => return load_failed(&args.file, &error),
     };
-    match runtime.calculate(&plugin, &request, &limits).await {
+    let Some((called, timing)) = on_executor(runtime, plugin, request, limits).await else {
+        return ExitCode::FAILURE;
+    };
+    match called {
         Ok(outcome) => {
-            print_json(&json!({"result": outcome.value, "report": outcome.report}));
+            print_json(&json!({
+                "result": outcome.value, "report": outcome.report,
+                "queue_ms": timing.0, "run_ms": timing.1,
+            }));
             ExitCode::SUCCESS
         }
         Err(CallFailure { error, report }) => {
             print_json(&json!({
                 "error": {"code": error.code(), "message": error.to_string()},
-                "report": report,
+                "report": report, "queue_ms": timing.0, "run_ms": timing.1,
             }));
             ExitCode::from(EXIT_CALL_FAILED)
         }
@@ -179,6 +190,46 @@ pub(super) fn read_request(path: &PathBuf) -> Option<QuoteRequest> {
         .into_request(chrono::Utc::now().date_naive(), rates)
         .map_err(|reason| eprintln!("error: {reason}"))
         .ok()
+}
+
+/// Runs the call as the server does, on a (one-thread) guest executor; the outcome and
+/// its queue and run times in ms.
+async fn on_executor(
+    runtime: Runtime,
+    plugin: Arc<CompiledPlugin>,
+    request: QuoteRequest,
+    limits: CallLimits,
+) -> Option<(Result<Outcome<QuoteResult>, CallFailure>, (f64, f64))> {
+    let config = ExecutorConfig {
+        threads: 1,
+        max_calls: 1,
+        demote_after: Duration::from_millis(5),
+        nice: 0,
+    };
+    let executor = match Executor::start(&config, runtime.preempter(), 1) {
+        Ok(executor) => executor,
+        Err(error) => {
+            eprintln!("error: cannot start the guest executor: {error}");
+            return None;
+        }
+    };
+    let asked = Instant::now();
+    let call = async move { runtime.calculate(&plugin, &request, &limits).await };
+    let never = asked + Duration::from_secs(24 * 3600);
+    match executor.run(Uuid::nil(), never, call).await {
+        Ok(ran) => {
+            let ms = |duration: Duration| duration.as_secs_f64() * 1000.0;
+            let timing = (
+                ms(ran.started.saturating_duration_since(asked)),
+                ms(ran.finished.saturating_duration_since(ran.started)),
+            );
+            Some((ran.value, timing))
+        }
+        Err(refusal) => {
+            eprintln!("error: the guest executor refused the call: {refusal}");
+            None
+        }
+    }
 }
 
 /// The harness keeps no artifacts on disk: it is run on a file being edited.

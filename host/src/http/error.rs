@@ -221,9 +221,11 @@ pub fn pricing_error(error: PricingError, caller: &Caller) -> ApiError {
         PricingError::MissingRate(message) => ApiError::unprocessable("missing_rate", message),
         PricingError::Busy => ApiError::unavailable(
             "calculation_capacity",
-            "every calculation slot is busy; retry in a moment",
+            "no calculation slot or executor thread was free within the queue wait \
+             (calculations.queue_wait_ms); retry after Retry-After seconds",
             BUSY_RETRY_AFTER_S,
         ),
+        error @ PricingError::Lost => ApiError::internal(error),
         PricingError::Load(error @ (LoadError::Fetch(_) | LoadError::Internal(_))) => {
             ApiError::internal(error)
         }

@@ -5,6 +5,7 @@ use super::error::{ApiError, ApiResult, ErrorBody};
 use super::extract::Admin;
 use crate::app::AppState;
 use crate::cluster::{ClusterHealth, RateLimitHealth};
+use crate::executor::ExecutorReport;
 use crate::jobs::JOB_NAME;
 use crate::runtime::CacheStats;
 use crate::store::{JobOutcome, JobRun};
@@ -68,6 +69,9 @@ pub struct DetailedHealth {
     #[schema(value_type = Object)]
     pub plugin_cache: CacheStats,
     pub calculations_in_flight: usize,
+    /// The guest executor: threads, calls alive, preemptions, demotions, calls refused
+    /// for waiting past `queue_wait_ms`, and the busiest organizations' queues.
+    pub executor: ExecutorReport,
     /// Quote exports streaming now, all organizations together.
     pub exports_running: usize,
     pub activity: ActivityHealth,
@@ -170,6 +174,10 @@ async fn get_detailed_health(State(state): State<AppState>, _admin: Admin) -> Js
         },
         plugin_cache: state.runtime.cache_stats().await,
         calculations_in_flight: state.pricer.calculations().in_flight(),
+        executor: state
+            .pricer
+            .calculations()
+            .executor_report(state.config.calculations.report_top_orgs as usize),
         exports_running: state.exports.running(),
         activity: ActivityHealth {
             queue_depth: state.activity.depth(),

@@ -124,11 +124,44 @@ async fn get_metrics(State(state): State<AppState>) -> Response {
     sample_gauges(&state).await;
     let handle = recorder();
     handle.run_upkeep();
-    (
-        [("content-type", "text/plain; version=0.0.4")],
-        handle.render(),
-    )
-        .into_response()
+    let mut text = handle.render();
+    render_top_usage(&state, &mut text);
+    ([("content-type", "text/plain; version=0.0.4")], text).into_response()
+}
+
+/// Fuel and CPU time of the `calculations.report_top_orgs` heaviest organizations,
+/// written at each scrape rather than registered, so the series stay bounded: an
+/// organization that drops out of the top is no longer listed.
+fn render_top_usage(state: &AppState, text: &mut String) {
+    use std::fmt::Write;
+    let top = state
+        .pricer
+        .calculations()
+        .top_usage(state.config.calculations.report_top_orgs as usize);
+    let _ = writeln!(
+        text,
+        "# HELP organization_fuel_total Fuel burned by calculations, for the heaviest organizations only\n\
+         # TYPE organization_fuel_total counter"
+    );
+    for usage in &top {
+        let _ = writeln!(
+            text,
+            "organization_fuel_total{{organization=\"{}\"}} {}",
+            usage.organization_id, usage.fuel
+        );
+    }
+    let _ = writeln!(
+        text,
+        "# HELP organization_cpu_seconds_total Executor CPU time of calculations, for the heaviest organizations only\n\
+         # TYPE organization_cpu_seconds_total counter"
+    );
+    for usage in &top {
+        let _ = writeln!(
+            text,
+            "organization_cpu_seconds_total{{organization=\"{}\"}} {}",
+            usage.organization_id, usage.cpu_seconds
+        );
+    }
 }
 
 async fn sample_gauges(state: &AppState) {

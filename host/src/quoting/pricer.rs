@@ -3,7 +3,7 @@
 //! ([`PricingError`]).
 
 use super::amounts::{AmountError, AmountLimits};
-use super::gate::CalculationGate;
+use super::gate::{CalculationGate, GateRefusal, Timing};
 use super::limits::{self, InputLimits, LimitError};
 use super::lookahead::Lookahead;
 use super::plugin_cache::{PluginCache, Resolved};
@@ -40,6 +40,8 @@ pub struct Priced {
     pub result: QuoteResult,
     pub plugin: PluginRef,
     pub report: CallReport,
+    /// How long the calculation waited for a slot and a thread, and how long it ran.
+    pub timing: Timing,
 }
 
 /// Why a quote could not be priced.
@@ -61,6 +63,8 @@ pub enum PricingError {
     MissingRate(String),
     #[error("every calculation slot is busy")]
     Busy,
+    #[error("the calculation was lost in the executor")]
+    Lost,
     #[error("the plugin could not be loaded: {0}")]
     Load(LoadError),
     #[error("{0}")]
@@ -292,13 +296,13 @@ impl Pricer {
         request: QuoteRequest,
     ) -> Result<Priced, PricingError> {
         check_declared_variables(&candidate.reference, &candidate.info, &request)?;
-        let _slot = self
-            .calculations
-            .enter(organization)
-            .await
-            .ok_or(PricingError::Busy)?;
         let priced = self
-            .call(&candidate.plugin, candidate.reference.clone(), request)
+            .call(
+                organization,
+                &candidate.plugin,
+                candidate.reference.clone(),
+                request,
+            )
             .await?;
         self.amounts
             .check_result(&priced.result)
@@ -314,34 +318,53 @@ impl Pricer {
         version: &PluginVersion,
         request: QuoteRequest,
     ) -> Result<Priced, PricingError> {
-        let _slot = self
-            .calculations
-            .enter(organization)
-            .await
-            .ok_or(PricingError::Busy)?;
+        // Loaded before the gate: a compile has its own slots and limit, and must not
+        // spend the calculation's queue wait.
         let plugin = self
             .load_plugin(version)
             .await
             .map_err(PricingError::Load)?;
-        self.call(&plugin, reference_of(version), request).await
+        self.call(organization, &plugin, reference_of(version), request)
+            .await
     }
 
-    /// One call of a loaded plugin under the sandbox limits (the caller holds a slot).
+    /// One call of a loaded plugin under the sandbox limits, through the gate: a slot,
+    /// then a thread of the guest executor.
     async fn call(
         &self,
-        plugin: &CompiledPlugin,
+        organization: Uuid,
+        plugin: &Arc<CompiledPlugin>,
         reference: PluginRef,
         request: QuoteRequest,
     ) -> Result<Priced, PricingError> {
         let limits = self.runtime.config().calculation_limits();
-        let called = self.runtime.calculate(plugin, &request, &limits).await;
+        let (runtime, plugin) = (self.runtime.clone(), plugin.clone());
+        let calculation = async move {
+            let called = runtime.calculate(&plugin, &request, &limits).await;
+            (called, request)
+        };
+        let ((called, request), timing) = self
+            .calculations
+            .run(organization, calculation)
+            .await
+            .map_err(|refusal| match refusal {
+                GateRefusal::Busy => PricingError::Busy,
+                GateRefusal::Lost => PricingError::Lost,
+            })?;
         record_calculation(&called);
+        let report = match &called {
+            Ok(outcome) => &outcome.report,
+            Err(failure) => &failure.report,
+        };
+        self.calculations
+            .record_fuel(organization, report.fuel_used);
         let outcome = called.map_err(PricingError::Call)?;
         Ok(Priced {
             request,
             result: outcome.value,
             plugin: reference,
             report: outcome.report,
+            timing,
         })
     }
 }
