@@ -111,7 +111,7 @@ pub(super) async fn bench(args: BenchArgs) -> ExitCode {
             samples.push(Sample {
                 call,
                 sandbox: report.duration,
-                instantiate: report.instantiate,
+                instantiate: Duration::from_micros(report.instantiate_us.into()),
                 fuel_used: report.fuel_used,
                 peak_memory_bytes: report.peak_memory_bytes,
             });

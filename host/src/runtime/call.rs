@@ -217,7 +217,7 @@ async fn run(
         fuel_used: limits.fuel.saturating_sub(store.get_fuel().unwrap_or(0)),
         peak_memory_bytes: store.data().limiter.peak_memory as u64,
         duration: started.elapsed(),
-        instantiate,
+        instantiate_us: u32::try_from(instantiate.as_micros()).unwrap_or(u32::MAX),
         stderr,
         stderr_truncated,
     };

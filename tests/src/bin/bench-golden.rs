@@ -8,7 +8,6 @@
 //! bench-golden plugin-path CRATE        (the bundled plugin's .wasm, as the build made it)
 //! ```
 
-#[allow(dead_code)]
 #[path = "../../../plugins/import-calc/tests/golden_map.rs"]
 mod golden_map;
 
