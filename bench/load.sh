@@ -7,11 +7,17 @@
 #   list        GET /api/quotes?limit=20   auth, first page of BENCH_SEED stored quotes
 #   calc-1      POST /api/quotes/calculate auth, 1 item, priced by the standard plugin
 #   calc-10     POST /api/quotes/calculate auth, 10 items
-# each with the same threads, connections and duration, and the ratio of each
-# endpoint's requests/s to the baseline's in the same run.
+#   calc-93     POST /api/quotes/calculate auth, the import-calc rule set on the 93-product
+#               golden scenario (plugins/import-calc/golden/test_raschet.json), its rates
+#               stored first; the answer is checked against every workbook value
+#   hello-64, calc-1-64, calc-10-64   the baseline and the calculations again with
+#               BENCH_CONNECTIONS_HIGH (64) connections
+# each with the same threads and duration, and the ratio of each endpoint's requests/s
+# to the baseline's at the same concurrency in the same run.
 #
 # How to run (from anywhere):   bash bench/load.sh
 #   BENCH_THREADS=2 BENCH_CONNECTIONS=32 BENCH_DURATION=15s   the wrk settings (defaults)
+#   BENCH_CONNECTIONS_HIGH=64   connections of the *-64 runs
 #   BENCH_WARMUP=3s      a discarded wrk run before each measured one
 #   BENCH_SEED=500       quotes stored before the list run
 #   BENCH_RESULTS=dir    where the raw output goes (default bench/results/<time>, gitignored)
@@ -29,6 +35,7 @@ BENCH=$ROOT/bench
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 THREADS=${BENCH_THREADS:-2}
 CONNECTIONS=${BENCH_CONNECTIONS:-32}
+CONNECTIONS_HIGH=${BENCH_CONNECTIONS_HIGH:-64}
 DURATION=${BENCH_DURATION:-15s}
 WARMUP=${BENCH_WARMUP:-3s}
 SEED=${BENCH_SEED:-500}
@@ -66,6 +73,9 @@ build() {
     log "building quote-host and bench/hello (release)"
     (cd "$ROOT" && cargo build --release --locked -p quote-host)
     (cd "$BENCH/hello" && CARGO_TARGET_DIR=$TARGET cargo build --release --locked)
+    # The calc-93 helper is not measured: a debug build is enough.
+    (cd "$ROOT" && cargo build --locked -p quote-tests --bin bench-golden)
+    GOLDEN=$TARGET/debug/bench-golden
 }
 
 # wait_for_address LOGFILE PID PATTERN: prints the address after PATTERN once logged.
@@ -135,22 +145,37 @@ seed() {
     done
     quote_json 1 >"$RESULTS/calc-1.json"
     quote_json 10 >"$RESULTS/calc-10.json"
+    log "uploading import-calc and storing the 93-product scenario's rates"
+    request 201 "$RESULTS/import-calc.upload" -H "Authorization: Bearer $API_KEY" \
+        -H "Content-Type: application/wasm" --data-binary "@$("$GOLDEN" plugin-path import-calc)" \
+        "$HOST/api/plugins?name=import"
+    "$GOLDEN" prepare "$SCENARIO_93" "sqlite://$DATA_DIR/quote-host.db" import@1 "$RESULTS/calc-93.json"
+}
+
+SCENARIO_93=$ROOT/plugins/import-calc/golden/test_raschet.json
+
+# The 93-product answer, from the checked curl request, against every workbook value.
+check_calc_93() {
+    "$GOLDEN" check "$SCENARIO_93" "$RESULTS/calc-93.response" | tee "$RESULTS/calc-93.check" >&2 \
+        || die "calc-93 does not match the workbook; see $RESULTS/calc-93.check"
 }
 
 declare -A RPS P50 P99 BAD
 ORDER=()
 FAILED=()
 
+declare -A CONNS
 # measure NAME URL [METHOD BODY_FILE API_KEY]: checks one request, warms up, then
-# measures; the raw wrk output goes to RESULTS/NAME.txt.
+# measures with $CONNECTIONS connections (or $C when set); the raw wrk output goes to
+# RESULTS/NAME.txt.
 measure() {
-    local name=$1 url=$2 method=${3:-GET} body=${4:-} key=${5:-}
+    local name=$1 url=$2 method=${3:-GET} body=${4:-} key=${5:-} connections=${C:-$CONNECTIONS}
     local curl_args=(-X "$method")
     if [[ -n $key ]]; then curl_args+=(-H "Authorization: Bearer $key"); fi
     if [[ -n $body ]]; then curl_args+=(-H "Content-Type: application/json" --data-binary "@$body"); fi
     request 200 "$RESULTS/$name.response" "${curl_args[@]}" "$url"
 
-    local wrk_args=(-t"$THREADS" -c"$CONNECTIONS" --timeout 10s --latency -s "$BENCH/wrk.lua" "$url")
+    local wrk_args=(-t"$THREADS" -c"$connections" --timeout 10s --latency -s "$BENCH/wrk.lua" "$url")
     log "$name: $method $url"
     METHOD=$method BODY_FILE=$body API_KEY=$key wrk -d"$WARMUP" "${wrk_args[@]}" >"$RESULTS/$name.warmup.txt"
     METHOD=$method BODY_FILE=$body API_KEY=$key wrk -d"$DURATION" "${wrk_args[@]}" >"$RESULTS/$name.txt"
@@ -162,20 +187,33 @@ measure() {
     P50[$name]=$(awk -v v="$p50" 'BEGIN { printf "%.2f", v / 1000 }')
     P99[$name]=$(awk -v v="$p99" 'BEGIN { printf "%.2f", v / 1000 }')
     BAD[$name]="$bad / $socket"
+    CONNS[$name]=$connections
     ORDER+=("$name")
     if ((bad > 0 || socket > 0)); then FAILED+=("$name"); fi
 }
 
-report() {
-    local name ratio baseline=${RPS[hello]}
-    printf '\n%-8s %-36s %10s %9s %9s %9s %16s\n' endpoint request "req/s" "p50 ms" "p99 ms" "vs hello" "non-2xx/socket"
+# The baseline of a run: the hello-world measured with the same connections.
+baseline_of() {
+    local name
     for name in "${ORDER[@]}"; do
-        ratio=$(awk -v r="${RPS[$name]}" -v b="$baseline" 'BEGIN { printf "%.3f", r / b }')
-        printf '%-8s %-36s %10s %9s %9s %9s %16s\n' "$name" "${LABEL[$name]}" "${RPS[$name]}" \
-            "${P50[$name]}" "${P99[$name]}" "$ratio" "${BAD[$name]}"
+        if [[ ${name%-"$CONNECTIONS_HIGH"} == hello && ${CONNS[$name]} == "$1" ]]; then
+            printf '%s\n' "${RPS[$name]}"
+            return
+        fi
     done
-    printf '\nwrk -t%s -c%s -d%s (warm-up %s), %s seeded quotes; raw output in %s\n' \
-        "$THREADS" "$CONNECTIONS" "$DURATION" "$WARMUP" "$SEED" "$RESULTS"
+}
+
+report() {
+    local name ratio
+    printf '\n%-11s %-40s %5s %10s %9s %9s %9s %16s\n' endpoint request conns "req/s" "p50 ms" "p99 ms" "vs hello" "non-2xx/socket"
+    for name in "${ORDER[@]}"; do
+        ratio=$(awk -v r="${RPS[$name]}" -v b="$(baseline_of "${CONNS[$name]}")" 'BEGIN { printf "%.3f", r / b }')
+        printf '%-11s %-40s %5s %10s %9s %9s %9s %16s\n' "$name" "${LABEL[${name%-"$CONNECTIONS_HIGH"}]}" \
+            "${CONNS[$name]}" "${RPS[$name]}" "${P50[$name]}" "${P99[$name]}" "$ratio" "${BAD[$name]}"
+    done
+    printf '\nwrk -t%s -d%s (warm-up %s), %s seeded quotes; vs hello at the same connections; raw output in %s\n' \
+        "$THREADS" "$DURATION" "$WARMUP" "$SEED" "$RESULTS"
+    printf 'load average before the runs: %s\n' "$(cut -d' ' -f1-3 "$RESULTS/loadavg")"
 }
 
 # What else shares the 2 cores matters more than anything here: it goes with the figures.
@@ -192,6 +230,7 @@ declare -A LABEL=(
     [list]="GET /api/quotes?limit=20"
     [calc-1]="POST /api/quotes/calculate, 1 item"
     [calc-10]="POST /api/quotes/calculate, 10 items"
+    [calc-93]="POST /api/quotes/calculate, import-calc 93"
 )
 
 main() {
@@ -201,12 +240,18 @@ main() {
     start_servers
     seed
     describe_machine >"$RESULTS/machine.txt"
+    cp /proc/loadavg "$RESULTS/loadavg"
     if pgrep -x rustc >/dev/null; then log "warning: rustc is running meanwhile; figures will be low"; fi
     measure hello "$HELLO/"
     measure health "$HOST/api/health"
     measure list "$HOST/api/quotes?limit=20" GET "" "$API_KEY"
     measure calc-1 "$HOST/api/quotes/calculate" POST "$RESULTS/calc-1.json" "$API_KEY"
     measure calc-10 "$HOST/api/quotes/calculate" POST "$RESULTS/calc-10.json" "$API_KEY"
+    measure calc-93 "$HOST/api/quotes/calculate" POST "$RESULTS/calc-93.json" "$API_KEY"
+    check_calc_93
+    C=$CONNECTIONS_HIGH measure "hello-$CONNECTIONS_HIGH" "$HELLO/"
+    C=$CONNECTIONS_HIGH measure "calc-1-$CONNECTIONS_HIGH" "$HOST/api/quotes/calculate" POST "$RESULTS/calc-1.json" "$API_KEY"
+    C=$CONNECTIONS_HIGH measure "calc-10-$CONNECTIONS_HIGH" "$HOST/api/quotes/calculate" POST "$RESULTS/calc-10.json" "$API_KEY"
     report | tee "$RESULTS/table.txt"
     ((${#FAILED[@]} == 0)) || die "non-2xx responses or socket errors in: ${FAILED[*]} (see $RESULTS)"
 }

@@ -3,19 +3,23 @@
 use crate::activity::{ActivityLog, ActivityWriter, WriterConfig};
 use crate::auth::{AuthCache, KeyUsage, KeyUsageWriter, UsageLimits};
 use crate::changes::Changes;
-use crate::config::Config;
+use crate::cluster::{ChangeListener, Cluster, SharedLimits};
+use crate::config::{Config, RateLimitBackend};
 use crate::dashboard::DashboardCache;
 use crate::documents::Documents;
+use crate::executor::{Executor, ExecutorConfig};
 use crate::export_gate::ExportGate;
 use crate::fx::book::RateBook;
 use crate::fx::cbr::{CbrConfig, CbrSource};
+use crate::http::health_check::HealthCheck;
 use crate::jobs::{ExchangeRateJob, Schedule};
 use crate::quoting::Pricer;
 use crate::quoting::amounts::AmountLimits;
 use crate::quoting::gate::CalculationGate;
 use crate::quoting::lookahead::Lookahead;
+use crate::quoting::plugin_cache::PluginCache;
 use crate::runtime::Runtime;
-use crate::store::{self, PoolOptionsConfig, Store};
+use crate::store::{self, Backend, PoolOptionsConfig, Store};
 use anyhow::Context;
 use rust_decimal::Decimal;
 use std::sync::Arc;
@@ -50,6 +54,10 @@ pub struct App {
     pub pricer: Pricer,
     /// The queue of activity-log entries (its writer runs in the background).
     pub activity: ActivityLog,
+    /// This host among the others on one PostgreSQL database (alone on SQLite).
+    pub cluster: Arc<Cluster>,
+    /// The rate limits shared by every host on Redis (`rate_limits.backend = "redis"`).
+    pub shared_limits: Option<Arc<SharedLimits>>,
     /// Dashboard figures per organization.
     pub dashboard: Arc<DashboardCache>,
     /// Exports running per organization, capped.
@@ -60,6 +68,8 @@ pub struct App {
     pub exchange_rate_job: Arc<ExchangeRateJob>,
     /// When it runs.
     pub exchange_rate_schedule: Schedule,
+    /// The recent database check `/api/health` answers from.
+    pub health: HealthCheck,
     /// When the process started, for uptime.
     pub started_at: Instant,
 }
@@ -70,6 +80,8 @@ pub struct Background {
     pub activity_writer: ActivityWriter,
     /// Writes the API keys' `last_used_at`.
     pub key_usage_writer: KeyUsageWriter,
+    /// Hears other hosts' changes (PostgreSQL only).
+    pub change_listener: Option<ChangeListener>,
 }
 
 impl App {
@@ -117,11 +129,23 @@ impl App {
             exchange_rates.clone(),
         ));
         let limits = &config.calculations;
+        let executor = Executor::start(
+            &ExecutorConfig {
+                threads: limits.executor_threads as usize,
+                max_calls: limits.executor_max_calls as usize,
+                demote_after: Duration::from_millis(limits.demote_after_ms.max(1)),
+                nice: limits.executor_nice,
+            },
+            runtime.preempter(),
+            limits.tracked_orgs,
+        )
+        .context("starting the guest executor")?;
         let calculations = CalculationGate::new(
             limits.max_in_flight as usize,
             limits.max_in_flight_per_org as usize,
             Duration::from_millis(limits.queue_wait_ms),
             limits.tracked_orgs,
+            executor,
         );
         let activity_config = &config.activity;
         let (activity, activity_writer) = ActivityLog::new(
@@ -143,6 +167,27 @@ impl App {
         changes.subscribe(auth.clone());
         changes.subscribe(dashboard.clone());
         changes.subscribe(exchange_rates.clone());
+        let (cluster, change_listener) = match store.backend() {
+            Backend::Postgres => {
+                let (cluster, listener) =
+                    Cluster::connect(&config.database.url, &config.cluster, changes.clone())
+                        .await
+                        .context("starting the change listener")?;
+                (cluster, Some(listener))
+            }
+            _ => (Cluster::local(), None),
+        };
+        let shared_limits = match config.rate_limits.backend {
+            RateLimitBackend::Redis => Some(Arc::new(
+                SharedLimits::new(&config.rate_limits).context("rate_limits.redis_url")?,
+            )),
+            RateLimitBackend::Local => None,
+        };
+        let resolved_plugins = Arc::new(PluginCache::new(
+            limits.plugin_cache_entries,
+            Duration::from_secs(limits.plugin_cache_ttl_s),
+        ));
+        changes.subscribe(resolved_plugins.clone());
         let exports = ExportGate::new(config.http.max_exports_per_org as usize);
         let documents = Documents::new(config.documents.clone());
         let runtime = Arc::new(runtime);
@@ -162,12 +207,19 @@ impl App {
                 limits.tracked_orgs,
                 Duration::from_secs(limits.lookahead_interval_s.max(1)),
             ),
+            resolved_plugins,
+        );
+        let health = HealthCheck::new(
+            Duration::from_millis(config.http.health_check_max_age_ms),
+            crate::http::DATABASE_PING_TIMEOUT,
         );
         let app = Self {
             config,
             store,
             runtime,
             changes,
+            cluster: Arc::new(cluster),
+            shared_limits,
             auth,
             key_usage,
             pricer,
@@ -177,11 +229,13 @@ impl App {
             documents,
             exchange_rate_job,
             exchange_rate_schedule,
+            health,
             started_at: Instant::now(),
         };
         let background = Background {
             activity_writer,
             key_usage_writer,
+            change_listener,
         };
         Ok((app, background))
     }

@@ -1,6 +1,7 @@
 //! Typed configuration in three layers: defaults, then an optional TOML file, then
 //! `QUOTE_*` environment variables (`__` separates sections: `QUOTE_DATABASE__URL`).
 
+pub use crate::cluster::ClusterConfig;
 use crate::quoting::limits::InputLimits;
 use crate::runtime::RuntimeConfig;
 use figment::Figment;
@@ -29,6 +30,7 @@ pub struct Config {
     pub bootstrap: BootstrapConfig,
     pub documents: DocumentConfig,
     pub console: crate::console::ConsoleConfig,
+    pub cluster: ClusterConfig,
 }
 
 impl Default for Config {
@@ -49,6 +51,7 @@ impl Default for Config {
             bootstrap: BootstrapConfig::default(),
             documents: DocumentConfig::default(),
             console: crate::console::ConsoleConfig::default(),
+            cluster: ClusterConfig::default(),
         }
     }
 }
@@ -71,6 +74,7 @@ impl std::fmt::Debug for Config {
             .field("bootstrap", &self.bootstrap)
             .field("documents", &self.documents)
             .field("console", &self.console)
+            .field("cluster", &self.cluster)
             .finish()
     }
 }
@@ -235,6 +239,9 @@ pub struct HttpConfig {
     /// Quotes an export reads per database round trip (1 to 10000): what a stalled
     /// export holds in memory is about this many quotes as stored text. Default 50.
     pub export_page_rows: u32,
+    /// `GET /api/health` answers from a database check at most this old, in ms; one
+    /// request checks while the others wait for it. 0 checks on every request. Default 1000.
+    pub health_check_max_age_ms: u64,
 }
 
 impl Default for HttpConfig {
@@ -249,6 +256,7 @@ impl Default for HttpConfig {
             write_timeout_ms: 30_000,
             max_exports_per_org: 2,
             export_page_rows: 50,
+            health_check_max_age_ms: 1_000,
         }
     }
 }
@@ -260,8 +268,27 @@ pub struct CalculationConfig {
     pub max_in_flight: u32,
     /// Calculations running at once per organization. Default 8.
     pub max_in_flight_per_org: u32,
-    /// How long a calculation waits for a free slot before a 503, in ms. Default 2000.
+    /// How long a calculation may wait before it starts running, in ms: for a slot and
+    /// then for a thread of the guest executor. Past it, 503 `calculation_capacity`.
+    /// Default 2000.
     pub queue_wait_ms: u64,
+    /// Threads of the guest executor, apart from the HTTP runtime; 0 means one per core.
+    /// Default 0.
+    pub executor_threads: u32,
+    /// Calls alive in the executor at once (queued, running, or waiting on a timer).
+    /// Default 256.
+    pub executor_max_calls: u32,
+    /// Nice value of the executor's threads (Linux; 0 to 19, 0 leaves them as they are):
+    /// a guest's thread then gives way at once to an HTTP or database thread that wakes
+    /// up. Default 0: on a machine shared with other work a niced guest gets less of its
+    /// wall-clock limit as CPU, and slow-but-valid calculations time out.
+    pub executor_nice: i32,
+    /// Run time after which a call drops a feedback level, so fresh calls go first; it
+    /// drops again at ten times this. In ms, at least 1. Default 5.
+    pub demote_after_ms: u64,
+    /// Organizations listed in the executor's queues in detailed health, and with
+    /// their own fuel and CPU series in the metrics. Default 10.
+    pub report_top_orgs: u32,
     /// Organizations whose in-flight counters are tracked at once. Default 10000.
     pub tracked_orgs: u64,
     /// Largest item quantity (absolute value) a calculation accepts. Default 10^9.
@@ -280,6 +307,14 @@ pub struct CalculationConfig {
     /// How often, per organization, a calculation looks for scheduled activations to
     /// compile their versions ahead of the switch, in seconds (at least 1). Default 30.
     pub lookahead_interval_s: u64,
+    /// Resolved plugin versions (with their parsed `describe`) kept in memory, by
+    /// organization and plugin reference, so a warm calculation reads no database.
+    /// Default 10000.
+    pub plugin_cache_entries: u64,
+    /// How long a resolved version is trusted, in seconds; a change on this host drops
+    /// it at once, one on another host shows within this time. 0 turns the cache off.
+    /// Default 60.
+    pub plugin_cache_ttl_s: u64,
 }
 
 impl Default for CalculationConfig {
@@ -288,6 +323,11 @@ impl Default for CalculationConfig {
             max_in_flight: 64,
             max_in_flight_per_org: 8,
             queue_wait_ms: 2_000,
+            executor_threads: 0,
+            executor_max_calls: 256,
+            executor_nice: 0,
+            demote_after_ms: 5,
+            report_top_orgs: 10,
             tracked_orgs: 10_000,
             max_quantity: 1_000_000_000,
             max_unit_price: 1_000_000_000_000,
@@ -296,12 +336,24 @@ impl Default for CalculationConfig {
             replay_differences_per_quote: 5,
             replay_largest_deltas: 10,
             lookahead_interval_s: 30,
+            plugin_cache_entries: 10_000,
+            plugin_cache_ttl_s: 60,
         }
     }
 }
 
+/// Where the rate-limit counters live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RateLimitBackend {
+    /// In this process: each host counts on its own.
+    Local,
+    /// On Redis: every host shares one counter per key and class.
+    Redis,
+}
+
 /// Requests per minute per API key (per client address where there is no key).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RateLimitConfig {
     /// Off for benchmarks. Default true.
@@ -317,6 +369,36 @@ pub struct RateLimitConfig {
     /// Client addresses tracked per route class; past it, new addresses share one
     /// bucket. Idle entries are pruned every 30 s. Default 100000.
     pub max_tracked_keys: usize,
+    /// `local` (default: one host, nothing to install) or `redis` (shared by every host).
+    pub backend: RateLimitBackend,
+    /// Redis for `backend = "redis"`. Default `redis://127.0.0.1:6379`.
+    pub redis_url: String,
+    /// Prefix of every Redis key this host writes. Default `quote-host:`.
+    pub redis_prefix: String,
+    /// Longest a Redis check may take before it counts as Redis unreachable, in ms.
+    /// Default 250.
+    pub redis_timeout_ms: u64,
+    /// With Redis unreachable: serve unthrottled (true, default) or answer 503
+    /// `rate_limits_unavailable` (false).
+    pub fail_open: bool,
+}
+
+impl std::fmt::Debug for RateLimitConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RateLimitConfig")
+            .field("enabled", &self.enabled)
+            .field("default_per_minute", &self.default_per_minute)
+            .field("calculate_per_minute", &self.calculate_per_minute)
+            .field("upload_per_minute", &self.upload_per_minute)
+            .field("export_per_minute", &self.export_per_minute)
+            .field("max_tracked_keys", &self.max_tracked_keys)
+            .field("backend", &self.backend)
+            .field("redis_url", &mask_url(&self.redis_url))
+            .field("redis_prefix", &self.redis_prefix)
+            .field("redis_timeout_ms", &self.redis_timeout_ms)
+            .field("fail_open", &self.fail_open)
+            .finish()
+    }
 }
 
 impl Default for RateLimitConfig {
@@ -328,6 +410,11 @@ impl Default for RateLimitConfig {
             upload_per_minute: 5,
             export_per_minute: 20,
             max_tracked_keys: 100_000,
+            backend: RateLimitBackend::Local,
+            redis_url: "redis://127.0.0.1:6379".into(),
+            redis_prefix: "quote-host:".into(),
+            redis_timeout_ms: 250,
+            fail_open: true,
         }
     }
 }
@@ -380,7 +467,7 @@ pub struct AuthConfig {
     /// API keys remembered after a lookup. Default 10000.
     pub cache_entries: u64,
     /// How long a remembered key is trusted without asking the database, in seconds.
-    /// A key revoked on another host stays usable here for at most this long. Default 30.
+    /// (A revocation on any host drops it at once: see `[cluster]`.) Default 30.
     pub cache_ttl_s: u64,
     /// Shortest time between two writes of a key's `last_used_at`, in seconds (at
     /// least 1); uses in between are not written. Default 60.
@@ -388,6 +475,9 @@ pub struct AuthConfig {
     /// Key uses waiting to be written to `last_used_at`; a use that finds the queue
     /// full is not recorded (a later one is). Default 1024.
     pub last_used_queue: usize,
+    /// Unrevoked API keys an organization may hold; creating one more answers 409
+    /// `api_key_limit_reached`. Default 100.
+    pub max_keys_per_organization: u32,
 }
 
 impl Default for AuthConfig {
@@ -397,6 +487,7 @@ impl Default for AuthConfig {
             cache_ttl_s: 30,
             last_used_interval_s: 60,
             last_used_queue: 1024,
+            max_keys_per_organization: 100,
         }
     }
 }

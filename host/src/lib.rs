@@ -11,11 +11,13 @@ pub mod bootstrap;
 pub mod bundled;
 pub mod changes;
 pub mod cli;
+pub mod cluster;
 pub mod config;
 pub mod console;
 pub mod contract;
 pub mod dashboard;
 pub mod documents;
+pub mod executor;
 pub mod export_gate;
 pub mod fx;
 pub mod http;
@@ -56,6 +58,9 @@ pub async fn run(
     let stopping = CancellationToken::new();
     let writer = tokio::spawn(background.activity_writer.run(stopping.clone()));
     let key_usage = tokio::spawn(background.key_usage_writer.run(stopping.clone()));
+    let change_listener = background
+        .change_listener
+        .map(|listener| tokio::spawn(listener.run(stopping.clone())));
     let exchange_rates = match state.config.exchange_rates.enabled {
         true => {
             let fetch_on_start = state.config.exchange_rates.fetch_on_start;
@@ -86,6 +91,16 @@ pub async fn run(
     if let Err(error) = key_usage.await {
         tracing::error!(%error, "the last-used writer failed");
     }
+    // The listener and the barrier hold connections of their own: close them before the
+    // store, each wait bounded, so nothing they hold can keep the store from closing.
+    if let Some(change_listener) = change_listener
+        && tokio::time::timeout(JOB_STOP_GRACE, change_listener)
+            .await
+            .is_err()
+    {
+        tracing::warn!("the change listener did not stop in time");
+    }
+    state.cluster.close().await;
     state.store.close().await;
     tracing::info!("quote-host stopped");
     Ok(())

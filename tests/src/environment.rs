@@ -69,3 +69,33 @@ macro_rules! environment_tests {
         }
     };
 }
+
+/// `QUOTE_TEST_REDIS_URL` is set under `CI`, and when set, the Redis it names answers.
+pub fn redis_is_configured() {
+    let Some(url) = crate::redis::redis_url() else {
+        assert!(
+            !skipping_forbidden(None),
+            "CI is set but QUOTE_TEST_REDIS_URL is not: the shared rate-limit tests would not run"
+        );
+        return;
+    };
+    let address = crate::redis::address_of(&url);
+    assert!(
+        crate::redis::answers(&address, Duration::from_secs(5)),
+        "QUOTE_TEST_REDIS_URL is set to {url} but no Redis answers PING at {address}"
+    );
+}
+
+/// The Redis tests run with `QUOTE_TEST_REDIS_URL`; without it they are skipped, except
+/// under `CI`, where that fails.
+pub fn redis_or_skip(test: &str) -> Option<String> {
+    let url = crate::redis::redis_url();
+    if url.is_none() {
+        assert!(
+            !skipping_forbidden(None),
+            "CI is set but QUOTE_TEST_REDIS_URL is not"
+        );
+        eprintln!("SKIPPED {test}: QUOTE_TEST_REDIS_URL is unset");
+    }
+    url
+}

@@ -8,6 +8,7 @@ pub mod environment;
 pub mod fake_cbr;
 pub mod process;
 pub mod prometheus;
+pub mod redis;
 pub mod server;
 pub mod stores;
 pub mod wait;

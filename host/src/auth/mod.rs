@@ -34,6 +34,7 @@ pub fn generate_key(organization_id: Uuid, name: &str, role: Role) -> GeneratedK
         role,
         prefix: secret[..DISPLAY_PREFIX_LEN].to_string(),
         key_hash: hash_key(&secret),
+        max_unrevoked: None,
     };
     GeneratedKey { secret, new_key }
 }

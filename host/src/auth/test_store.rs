@@ -58,6 +58,7 @@ impl TestKeys {
             role: Role::Admin,
             prefix: secret.chars().take(11).collect(),
             key_hash: hash_key(secret),
+            max_unrevoked: None,
         });
         Self {
             key,

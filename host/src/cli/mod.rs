@@ -2,6 +2,7 @@
 //! plugin harness.
 
 mod admin;
+mod bench;
 mod plugin;
 mod replay;
 mod scaffold;

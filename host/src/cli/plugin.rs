@@ -1,15 +1,21 @@
-//! `quote-host plugin new|check|run|replay`: the local tools a tenant's engineer starts and
-//! tests a rule set with. Same runtime, same limits, same validation as the server.
+//! `quote-host plugin new|check|run|bench|replay`: the local tools a tenant's engineer starts
+//! and tests a rule set with. Same runtime, same limits, same validation as the server.
 
+use super::bench::{self, BenchArgs};
 use super::replay::{self, ReplayArgs};
 use super::scaffold;
-use crate::contract::CalculationInput;
-use crate::runtime::{CallFailure, CallLimits, LoadError, Runtime, RuntimeConfig};
+use crate::contract::{CalculationInput, QuoteRequest, QuoteResult};
+use crate::executor::{Executor, ExecutorConfig};
+use crate::runtime::{
+    CallFailure, CallLimits, CompiledPlugin, LoadError, Outcome, Runtime, RuntimeConfig,
+};
 use clap::{Args, Subcommand};
 use serde_json::json;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use uuid::Uuid;
 
 #[derive(Debug, Subcommand)]
 pub enum PluginCommand {
@@ -32,6 +38,10 @@ pub enum PluginCommand {
     },
     /// Price a request with a plugin and print the result, fuel, memory and time as JSON.
     Run(RunArgs),
+    /// Measure what a call costs: instantiate + calculate over N fresh instances in this
+    /// process (median, p99, min, mean in µs), the in-sandbox part, fuel and peak memory,
+    /// as JSON.
+    Bench(BenchArgs),
     /// Replay a local build over the organization's recent stored quotes on a server,
     /// before uploading it: identical, changed (totals, delta, differences) and failed
     /// quotes as JSON. Stores nothing.
@@ -57,16 +67,17 @@ pub struct RunArgs {
 }
 
 /// Exit code of a plugin that loaded but failed its call.
-const EXIT_CALL_FAILED: u8 = 2;
+pub(super) const EXIT_CALL_FAILED: u8 = 2;
 /// Exit code of a file that is not a usable plugin, unreadable input, or a refused
 /// name or folder for `plugin new`.
-const EXIT_BAD_INPUT: u8 = 3;
+pub(super) const EXIT_BAD_INPUT: u8 = 3;
 
 pub async fn run(command: PluginCommand) -> ExitCode {
     match command {
         PluginCommand::New { name, dir } => new_plugin(&name, dir),
         PluginCommand::Check { file } => check(file).await,
         PluginCommand::Run(args) => run_plugin(args).await,
+        PluginCommand::Bench(args) => bench::bench(args).await,
         PluginCommand::Replay(args) => replay::replay(args, ExitCode::from(EXIT_BAD_INPUT)).await,
     }
 }
@@ -135,48 +146,94 @@ async fn run_plugin(args: RunArgs) -> ExitCode {
     let Some(bytes) = read(&args.file) else {
         return ExitCode::from(EXIT_BAD_INPUT);
     };
-    let Some(input) = read(&args.input) else {
+    let Some(request) = read_request(&args.input) else {
         return ExitCode::from(EXIT_BAD_INPUT);
-    };
-    let input: CalculationInput = match serde_json::from_slice(&input) {
-        Ok(input) => input,
-        Err(error) => {
-            eprintln!(
-                "error: {} is not a valid request: {error}",
-                args.input.display()
-            );
-            return ExitCode::from(EXIT_BAD_INPUT);
-        }
-    };
-    let rates = input.rates.clone().unwrap_or_default();
-    let request = match input.into_request(chrono::Utc::now().date_naive(), rates) {
-        Ok(request) => request,
-        Err(reason) => {
-            eprintln!("error: {reason}");
-            return ExitCode::from(EXIT_BAD_INPUT);
-        }
     };
     let plugin = match runtime.load_bytes(bytes).await {
         Ok(plugin) => plugin,
         Err(error) => return load_failed(&args.file, &error),
     };
-    match runtime.calculate(&plugin, &request, &limits).await {
+    let Some((called, timing)) = on_executor(runtime, plugin, request, limits).await else {
+        return ExitCode::FAILURE;
+    };
+    match called {
         Ok(outcome) => {
-            print_json(&json!({"result": outcome.value, "report": outcome.report}));
+            print_json(&json!({
+                "result": outcome.value, "report": outcome.report,
+                "queue_ms": timing.0, "run_ms": timing.1,
+            }));
             ExitCode::SUCCESS
         }
         Err(CallFailure { error, report }) => {
             print_json(&json!({
                 "error": {"code": error.code(), "message": error.to_string()},
-                "report": report,
+                "report": report, "queue_ms": timing.0, "run_ms": timing.1,
             }));
             ExitCode::from(EXIT_CALL_FAILED)
         }
     }
 }
 
+/// The request file of `run` and `bench`: the HTTP calculate body plus an optional
+/// "rates" list, ids filled in. Says why on stderr when it is unusable.
+pub(super) fn read_request(path: &PathBuf) -> Option<QuoteRequest> {
+    let input = read(path)?;
+    let input: CalculationInput = match serde_json::from_slice(&input) {
+        Ok(input) => input,
+        Err(error) => {
+            eprintln!("error: {} is not a valid request: {error}", path.display());
+            return None;
+        }
+    };
+    let rates = input.rates.clone().unwrap_or_default();
+    input
+        .into_request(chrono::Utc::now().date_naive(), rates)
+        .map_err(|reason| eprintln!("error: {reason}"))
+        .ok()
+}
+
+/// Runs the call as the server does, on a (one-thread) guest executor; the outcome and
+/// its queue and run times in ms.
+async fn on_executor(
+    runtime: Runtime,
+    plugin: Arc<CompiledPlugin>,
+    request: QuoteRequest,
+    limits: CallLimits,
+) -> Option<(Result<Outcome<QuoteResult>, CallFailure>, (f64, f64))> {
+    let config = ExecutorConfig {
+        threads: 1,
+        max_calls: 1,
+        demote_after: Duration::from_millis(5),
+        nice: 0,
+    };
+    let executor = match Executor::start(&config, runtime.preempter(), 1) {
+        Ok(executor) => executor,
+        Err(error) => {
+            eprintln!("error: cannot start the guest executor: {error}");
+            return None;
+        }
+    };
+    let asked = Instant::now();
+    let call = async move { runtime.calculate(&plugin, &request, &limits).await };
+    let never = asked + Duration::from_secs(24 * 3600);
+    match executor.run(Uuid::nil(), never, call).await {
+        Ok(ran) => {
+            let ms = |duration: Duration| duration.as_secs_f64() * 1000.0;
+            let timing = (
+                ms(ran.started.saturating_duration_since(asked)),
+                ms(ran.finished.saturating_duration_since(ran.started)),
+            );
+            Some((ran.value, timing))
+        }
+        Err(refusal) => {
+            eprintln!("error: the guest executor refused the call: {refusal}");
+            None
+        }
+    }
+}
+
 /// The harness keeps no artifacts on disk: it is run on a file being edited.
-fn harness_runtime(config: RuntimeConfig) -> Option<Runtime> {
+pub(super) fn harness_runtime(config: RuntimeConfig) -> Option<Runtime> {
     match Runtime::new(RuntimeConfig {
         artifact_dir: None,
         ..config
@@ -189,19 +246,19 @@ fn harness_runtime(config: RuntimeConfig) -> Option<Runtime> {
     }
 }
 
-fn read(path: &PathBuf) -> Option<Vec<u8>> {
+pub(super) fn read(path: &PathBuf) -> Option<Vec<u8>> {
     std::fs::read(path)
         .map_err(|error| eprintln!("error: cannot read {}: {error}", path.display()))
         .ok()
 }
 
-fn load_failed(file: &std::path::Path, error: &LoadError) -> ExitCode {
+pub(super) fn load_failed(file: &std::path::Path, error: &LoadError) -> ExitCode {
     print_json(&json!({"error": {"code": error.code(), "message": error.to_string()}}));
     eprintln!("error: {} is not a usable plugin: {error}", file.display());
     ExitCode::from(EXIT_BAD_INPUT)
 }
 
-fn print_json(value: &serde_json::Value) {
+pub(super) fn print_json(value: &serde_json::Value) {
     println!(
         "{}",
         serde_json::to_string_pretty(value).expect("JSON values serialize")

@@ -86,7 +86,8 @@ const MAX_NAME_CHARS: usize = 100;
 /// Creates a key for the caller's organization.
 #[utoipa::path(post, path = "/api/api-keys", tag = "keys", request_body = NewKeyRequest,
     responses((status = 201, body = CreatedKey), (status = 400, body = ErrorBody),
-              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 409, body = ErrorBody)))]
 async fn create_api_key(
     State(state): State<AppState>,
     Admin(caller): Admin,
@@ -102,7 +103,8 @@ async fn create_api_key(
             ),
         ));
     }
-    let generated = generate_key(caller.organization.id, name, request.role);
+    let mut generated = generate_key(caller.organization.id, name, request.role);
+    generated.new_key.max_unrevoked = Some(state.config.auth.max_keys_per_organization);
     let key = state.store.create_api_key(generated.new_key).await?;
     let metadata = serde_json::json!({"name": key.name, "role": key.role, "prefix": key.prefix});
     let key_id = Some(key.id.to_string());

@@ -28,7 +28,14 @@ pub struct Calculation {
     /// The stored exchange rates the plugin received.
     pub rates: Vec<Rate>,
     pub fuel_used: u64,
+    /// Instantiation plus the call, in ms.
     pub duration_ms: f64,
+    /// Time waited before the calculation started running (a slot, then an executor
+    /// thread), in ms.
+    pub queue_ms: f64,
+    /// From the start of running to the end, preemptions included, in ms: what the
+    /// wall-clock limit counts.
+    pub run_ms: f64,
 }
 
 impl From<Priced> for Calculation {
@@ -40,6 +47,8 @@ impl From<Priced> for Calculation {
             rates: priced.request.rates,
             fuel_used: priced.report.fuel_used,
             duration_ms: priced.report.duration.as_secs_f64() * 1000.0,
+            queue_ms: priced.timing.queue.as_secs_f64() * 1000.0,
+            run_ms: priced.timing.run.as_secs_f64() * 1000.0,
         }
     }
 }

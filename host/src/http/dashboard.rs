@@ -63,6 +63,11 @@ async fn get_dashboard_stats(
     State(state): State<AppState>,
     Auth(caller): Auth,
 ) -> ApiResult<Json<DashboardStats>> {
+    // Fresh on the next call from any host: figures cached before every earlier change
+    // was heard here are not trusted.
+    if !state.cluster.caught_up().await {
+        state.dashboard.invalidate(caller.organization.id).await;
+    }
     let (cached, hit) = state
         .dashboard
         .stats(state.store.as_ref(), caller.organization.id)

@@ -130,6 +130,13 @@ impl From<StoreError> for ApiError {
                 ApiError::not_found("not_found", "no such object in your organization")
             }
             StoreError::Conflict(message) => ApiError::conflict("conflict", message),
+            StoreError::KeyLimitReached(limit) => ApiError::conflict(
+                "api_key_limit_reached",
+                format!(
+                    "your organization already has {limit} active API keys, its limit; \
+                     revoke one you no longer use (DELETE /api/api-keys/{{id}}) first"
+                ),
+            ),
             StoreError::Invalid(message) => ApiError::bad_request("invalid_request", message),
             StoreError::Unavailable(message) => {
                 tracing::warn!(%message, "database unavailable");
@@ -214,9 +221,11 @@ pub fn pricing_error(error: PricingError, caller: &Caller) -> ApiError {
         PricingError::MissingRate(message) => ApiError::unprocessable("missing_rate", message),
         PricingError::Busy => ApiError::unavailable(
             "calculation_capacity",
-            "every calculation slot is busy; retry in a moment",
+            "no calculation slot or executor thread was free within the queue wait \
+             (calculations.queue_wait_ms); retry after Retry-After seconds",
             BUSY_RETRY_AFTER_S,
         ),
+        error @ PricingError::Lost => ApiError::internal(error),
         PricingError::Load(error @ (LoadError::Fetch(_) | LoadError::Internal(_))) => {
             ApiError::internal(error)
         }

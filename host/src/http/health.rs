@@ -1,8 +1,11 @@
-//! `GET /api/health`: 200 when the database answers within a bounded time, else 503.
+//! `GET /api/health`: 200 when the database answered within a bounded time, at most
+//! `http.health_check_max_age_ms` ago, else 503; and the detailed view for operators.
 
 use super::error::{ApiError, ApiResult, ErrorBody};
 use super::extract::Admin;
 use crate::app::AppState;
+use crate::cluster::{ClusterHealth, RateLimitHealth};
+use crate::executor::ExecutorReport;
 use crate::jobs::JOB_NAME;
 use crate::runtime::CacheStats;
 use crate::store::{JobOutcome, JobRun};
@@ -38,8 +41,8 @@ pub struct Health {
     responses((status = 200, body = Health), (status = 503, body = ErrorBody)))]
 async fn get_health(State(state): State<AppState>) -> ApiResult<Json<Health>> {
     state
-        .store
-        .ping(DATABASE_PING_TIMEOUT)
+        .health
+        .check(state.store.as_ref())
         .await
         .map_err(|error| {
             ApiError::unavailable(
@@ -57,7 +60,8 @@ async fn get_health(State(state): State<AppState>) -> ApiResult<Json<Health>> {
 /// The state of every part of the process, for operators.
 #[derive(Serialize, ToSchema)]
 pub struct DetailedHealth {
-    /// `ok` or `degraded` (the database does not answer).
+    /// `ok` or `degraded` (the database does not answer, the change listener lost its
+    /// connection, or the shared rate limits' Redis does not answer).
     pub status: &'static str,
     pub version: &'static str,
     pub uptime_s: u64,
@@ -65,11 +69,23 @@ pub struct DetailedHealth {
     #[schema(value_type = Object)]
     pub plugin_cache: CacheStats,
     pub calculations_in_flight: usize,
+    /// The guest executor: threads, calls alive, preemptions, demotions, calls refused
+    /// for waiting past `queue_wait_ms`, and the busiest organizations' queues.
+    pub executor: ExecutorReport,
     /// Quote exports streaming now, all organizations together.
     pub exports_running: usize,
     pub activity: ActivityHealth,
     pub caches: CacheHealth,
     pub exchange_rates: RateJobHealth,
+    pub cluster: ClusterSection,
+}
+
+/// How this host keeps up with the others: change notifications and shared rate limits.
+#[derive(Serialize, ToSchema)]
+pub struct ClusterSection {
+    #[serde(flatten)]
+    pub changes: ClusterHealth,
+    pub rate_limits: RateLimitHealth,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -113,17 +129,38 @@ pub struct DatabaseHealth {
     pub pool_size: u32,
     pub pool_idle: u32,
     pub pool_max: u32,
+    /// Connections handed out since start, counted before this request's own queries.
+    pub acquired_total: u64,
 }
 
 /// Version, uptime, database pool, caches, queues and jobs (admin).
 #[utoipa::path(get, path = "/api/health/detailed", tag = "operations",
     responses((status = 200, body = DetailedHealth), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn get_detailed_health(State(state): State<AppState>, _admin: Admin) -> Json<DetailedHealth> {
-    let ping = state.store.ping(DATABASE_PING_TIMEOUT).await;
     let pool = state.store.pool_state();
+    let ping = state.store.ping(DATABASE_PING_TIMEOUT).await;
     let counters = state.activity.counters();
+    let cluster = ClusterSection {
+        changes: state.cluster.health(),
+        rate_limits: match &state.shared_limits {
+            Some(limits) => limits.health().await,
+            None => RateLimitHealth {
+                backend: "local",
+                reachable: true,
+                failures: 0,
+                fail_open: state.config.rate_limits.fail_open,
+            },
+        },
+    };
+    let cluster_ok = cluster.rate_limits.reachable
+        && (cluster.changes.transport == "local" || cluster.changes.listener_connected);
     Json(DetailedHealth {
-        status: if ping.is_ok() { "ok" } else { "degraded" },
+        status: if ping.is_ok() && cluster_ok {
+            "ok"
+        } else {
+            "degraded"
+        },
+        cluster,
         version: env!("CARGO_PKG_VERSION"),
         uptime_s: state.started_at.elapsed().as_secs(),
         database: DatabaseHealth {
@@ -133,9 +170,14 @@ async fn get_detailed_health(State(state): State<AppState>, _admin: Admin) -> Js
             pool_size: pool.size,
             pool_idle: pool.idle,
             pool_max: pool.max,
+            acquired_total: pool.acquired_total,
         },
         plugin_cache: state.runtime.cache_stats().await,
         calculations_in_flight: state.pricer.calculations().in_flight(),
+        executor: state
+            .pricer
+            .calculations()
+            .executor_report(state.config.calculations.report_top_orgs as usize),
         exports_running: state.exports.running(),
         activity: ActivityHealth {
             queue_depth: state.activity.depth(),

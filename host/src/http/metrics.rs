@@ -3,10 +3,13 @@
 
 use crate::app::AppState;
 use axum::extract::{MatchedPath, Request, State};
+use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use metrics::SharedString;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
-use std::sync::OnceLock;
+use std::collections::HashSet;
+use std::sync::{OnceLock, RwLock};
 use std::time::Instant;
 
 /// Latency buckets in seconds: from a cached lookup to a calculation at its time limit.
@@ -40,21 +43,74 @@ pub fn recorder() -> &'static PrometheusHandle {
 }
 
 /// Counts every routed request by route template, method and status, and times it.
+/// Labels are static strings (interned route templates, known methods and statuses),
+/// so recording allocates only the metrics keys themselves.
 pub async fn track_requests(request: Request, next: Next) -> Response {
     let started = Instant::now();
     let route = request
         .extensions()
         .get::<MatchedPath>()
-        .map_or("unmatched", MatchedPath::as_str)
-        .to_string();
-    let method = request.method().to_string();
+        .map_or(SharedString::const_str("unmatched"), |path| {
+            interned_route(path.as_str())
+        });
+    let method = method_label(request.method());
     let response = next.run(request).await;
-    let status = response.status().as_u16().to_string();
+    let status = status_label(response.status());
     metrics::counter!("http_requests_total", "route" => route.clone(), "method" => method.clone(), "status" => status)
         .increment(1);
     metrics::histogram!("http_request_duration_seconds", "route" => route, "method" => method)
         .record(started.elapsed().as_secs_f64());
     response
+}
+
+/// Route templates seen, kept for the life of the process: the router's own templates,
+/// a fixed set; a limit guards against a router that ever made them up per request.
+const MAX_INTERNED_ROUTES: usize = 1024;
+
+fn interned_route(route: &str) -> SharedString {
+    static ROUTES: OnceLock<RwLock<HashSet<&'static str>>> = OnceLock::new();
+    let routes = ROUTES.get_or_init(Default::default);
+    let known = routes
+        .read()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some(known) = known.get(route) {
+        return SharedString::const_str(known);
+    }
+    drop(known);
+    let mut known = routes
+        .write()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some(known) = known.get(route) {
+        return SharedString::const_str(known);
+    }
+    if known.len() >= MAX_INTERNED_ROUTES {
+        return SharedString::from(route.to_string());
+    }
+    let leaked: &'static str = Box::leak(route.to_string().into_boxed_str());
+    known.insert(leaked);
+    SharedString::const_str(leaked)
+}
+
+fn method_label(method: &Method) -> SharedString {
+    let known = [
+        (Method::GET, "GET"),
+        (Method::POST, "POST"),
+        (Method::PUT, "PUT"),
+        (Method::PATCH, "PATCH"),
+        (Method::DELETE, "DELETE"),
+        (Method::HEAD, "HEAD"),
+        (Method::OPTIONS, "OPTIONS"),
+    ];
+    match known.iter().find(|(candidate, _)| candidate == method) {
+        Some((_, label)) => SharedString::const_str(label),
+        None => SharedString::from(method.to_string()),
+    }
+}
+
+fn status_label(status: StatusCode) -> SharedString {
+    static STATUSES: OnceLock<Vec<String>> = OnceLock::new();
+    let statuses = STATUSES.get_or_init(|| (0..1000).map(|code| code.to_string()).collect());
+    SharedString::const_str(&statuses[usize::from(status.as_u16()) % 1000])
 }
 
 pub fn routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
@@ -68,11 +124,44 @@ async fn get_metrics(State(state): State<AppState>) -> Response {
     sample_gauges(&state).await;
     let handle = recorder();
     handle.run_upkeep();
-    (
-        [("content-type", "text/plain; version=0.0.4")],
-        handle.render(),
-    )
-        .into_response()
+    let mut text = handle.render();
+    render_top_usage(&state, &mut text);
+    ([("content-type", "text/plain; version=0.0.4")], text).into_response()
+}
+
+/// Fuel and CPU time of the `calculations.report_top_orgs` heaviest organizations,
+/// written at each scrape rather than registered, so the series stay bounded: an
+/// organization that drops out of the top is no longer listed.
+fn render_top_usage(state: &AppState, text: &mut String) {
+    use std::fmt::Write;
+    let top = state
+        .pricer
+        .calculations()
+        .top_usage(state.config.calculations.report_top_orgs as usize);
+    let _ = writeln!(
+        text,
+        "# HELP organization_fuel_total Fuel burned by calculations, for the heaviest organizations only\n\
+         # TYPE organization_fuel_total counter"
+    );
+    for usage in &top {
+        let _ = writeln!(
+            text,
+            "organization_fuel_total{{organization=\"{}\"}} {}",
+            usage.organization_id, usage.fuel
+        );
+    }
+    let _ = writeln!(
+        text,
+        "# HELP organization_cpu_seconds_total Executor CPU time of calculations, for the heaviest organizations only\n\
+         # TYPE organization_cpu_seconds_total counter"
+    );
+    for usage in &top {
+        let _ = writeln!(
+            text,
+            "organization_cpu_seconds_total{{organization=\"{}\"}} {}",
+            usage.organization_id, usage.cpu_seconds
+        );
+    }
 }
 
 async fn sample_gauges(state: &AppState) {

@@ -14,6 +14,7 @@ mod exchange_rates;
 mod export;
 mod extract;
 mod health;
+pub mod health_check;
 mod me;
 pub mod metrics;
 mod openapi;
@@ -24,6 +25,7 @@ mod quote_actions;
 mod quotes;
 mod server;
 pub mod throttle;
+mod throttle_shared;
 mod write_timeout;
 
 use crate::app::AppState;
@@ -40,24 +42,41 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_scalar::Servable;
 
 pub use extract::AppPath;
+pub use health::DATABASE_PING_TIMEOUT;
 pub use server::serve;
 
 /// The header carrying the request id, set on every response.
 pub const REQUEST_ID: &str = "x-request-id";
+
+/// `routes` behind `class`'s limit: shared on Redis when the cluster has it, else per host.
+fn throttled(
+    state: &AppState,
+    routes: OpenApiRouter<AppState>,
+    class: &ThrottleClass,
+) -> OpenApiRouter<AppState> {
+    match (state.config.rate_limits.enabled, &state.shared_limits) {
+        (true, Some(limits)) => {
+            let shared = throttle_shared::SharedClass {
+                limits: limits.clone(),
+                name: class.name,
+                per_minute: class.per_minute,
+            };
+            routes.layer(axum::middleware::from_fn_with_state(
+                shared,
+                throttle_shared::throttle_shared,
+            ))
+        }
+        (true, None) => routes.layer(class.layer()),
+        (false, _) => routes,
+    }
+}
 
 /// The documented routes, each in its throttle class, and the OpenAPI document.
 fn documented_routes(
     state: &AppState,
     classes: &ThrottleClasses,
 ) -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    let limited = |routes: OpenApiRouter<AppState>, class: &ThrottleClass| match state
-        .config
-        .rate_limits
-        .enabled
-    {
-        true => routes.layer(class.layer()),
-        false => routes,
-    };
+    let limited = |routes, class| throttled(state, routes, class);
     let default = OpenApiRouter::new()
         .merge(health::detailed_routes())
         .merge(me::routes())
@@ -110,10 +129,12 @@ pub fn router(state: AppState, throttle: &ThrottleClasses) -> Router {
     let console_api = routes.clone().layer(axum::middleware::from_fn(
         crate::console::session::require_csrf,
     ));
-    let console_pages = match state.config.rate_limits.enabled {
-        true => crate::console::routes().layer(throttle.default.layer()),
-        false => crate::console::routes(),
-    };
+    let console_pages: Router<AppState> = throttled(
+        &state,
+        OpenApiRouter::from(crate::console::routes()),
+        &throttle.default,
+    )
+    .into();
     let routes = routes.nest("/console", console_api).merge(console_pages);
     let openapi = openapi::document(&openapi, &state.config);
     let openapi_json = openapi.to_string();

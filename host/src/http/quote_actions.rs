@@ -85,7 +85,7 @@ async fn recalculate_quote(
             state
                 .activity
                 .caller_did(&caller, "quote.recalculate", "quote", quote_id, metadata);
-            Ok(Json(QuoteView::full(quote)))
+            Ok(Json(QuoteView::priced(quote, &priced)))
         }
         Err(StoreError::Conflict(_)) => Err(recalculation_lost(&state, organization, id).await),
         Err(StoreError::NotFound) => Err(quote_not_found(id)),

@@ -69,6 +69,13 @@ pub struct QuoteView {
     /// The exchange rates used.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rates: Option<serde_json::Value>,
+    /// In the answer to a pricing (create, recalculate) only: time waited before the
+    /// calculation started running, in ms.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub queue_ms: Option<f64>,
+    /// In the answer to a pricing only: the calculation's run time, in ms.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run_ms: Option<f64>,
 }
 
 impl QuoteView {
@@ -104,6 +111,17 @@ impl QuoteView {
             request: Some(quote.request),
             result: Some(quote.result),
             rates: Some(quote.rates),
+            queue_ms: None,
+            run_ms: None,
+        }
+    }
+
+    /// The full view with the pricing's queue and run times.
+    pub fn priced(quote: Quote, priced: &Priced) -> Self {
+        Self {
+            queue_ms: Some(priced.timing.queue.as_secs_f64() * 1000.0),
+            run_ms: Some(priced.timing.run.as_secs_f64() * 1000.0),
+            ..Self::full(quote)
         }
     }
 }
@@ -275,7 +293,7 @@ async fn create_quote(
     state
         .activity
         .caller_did(&caller, "quote.create", "quote", quote_id, metadata);
-    Ok((StatusCode::CREATED, Json(QuoteView::full(quote))))
+    Ok((StatusCode::CREATED, Json(QuoteView::priced(quote, &priced))))
 }
 
 /// Lists quotes, newest first, a page at a time.

@@ -1,7 +1,8 @@
 //! Throttling: requests per minute per route class (tower_governor), keyed by API key,
 //! or by client address for requests without a valid key. Over the limit: 429 in the
 //! common error shape with `Retry-After`; every answer carries `x-ratelimit-limit` and
-//! `x-ratelimit-remaining`. Limits are per host (each replica counts on its own). The
+//! `x-ratelimit-remaining`. These limits are per host; `throttle_shared.rs` shares them
+//! across hosts on Redis. The
 //! classes are built here from `config.rate_limits`, and [`ThrottleClasses::prune_until`]
 //! keeps their key maps bounded.
 
@@ -67,7 +68,7 @@ impl KeyExtractor for ClientKey {
     }
 }
 
-fn network_of(address: IpAddr) -> IpAddr {
+pub(super) fn network_of(address: IpAddr) -> IpAddr {
     match address {
         IpAddr::V6(v6) => {
             let segments = v6.segments();
@@ -89,6 +90,8 @@ fn network_of(address: IpAddr) -> IpAddr {
 /// A route class's limit and the layer enforcing it.
 pub struct ThrottleClass {
     pub name: &'static str,
+    /// The class's limit (also what the shared limiter on Redis enforces).
+    pub per_minute: u32,
     pub limiter: Limiter,
     layer: tower_governor::GovernorLayer<ClientKey, StateInformationMiddleware, Body>,
 }
@@ -115,6 +118,7 @@ impl ThrottleClass {
             .error_handler(move |error| rejection(name, error));
         Self {
             name,
+            per_minute,
             limiter,
             layer,
         }

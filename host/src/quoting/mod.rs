@@ -8,6 +8,7 @@ pub mod diff;
 pub mod gate;
 pub mod limits;
 pub mod lookahead;
+pub mod plugin_cache;
 mod pricer;
 pub mod replay;
 pub mod variables;

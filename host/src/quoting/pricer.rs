@@ -3,9 +3,10 @@
 //! ([`PricingError`]).
 
 use super::amounts::{AmountError, AmountLimits};
-use super::gate::CalculationGate;
+use super::gate::{CalculationGate, GateRefusal, Timing};
 use super::limits::{self, InputLimits, LimitError};
 use super::lookahead::Lookahead;
+use super::plugin_cache::{PluginCache, Resolved};
 use super::variables;
 use crate::contract::{CalculationInput, PluginInfo, QuoteRequest, QuoteResult};
 use crate::fx::book::{RateBook, SnapshotError};
@@ -39,6 +40,8 @@ pub struct Priced {
     pub result: QuoteResult,
     pub plugin: PluginRef,
     pub report: CallReport,
+    /// How long the calculation waited for a slot and a thread, and how long it ran.
+    pub timing: Timing,
 }
 
 /// Why a quote could not be priced.
@@ -60,6 +63,8 @@ pub enum PricingError {
     MissingRate(String),
     #[error("every calculation slot is busy")]
     Busy,
+    #[error("the calculation was lost in the executor")]
+    Lost,
     #[error("the plugin could not be loaded: {0}")]
     Load(LoadError),
     #[error("{0}")]
@@ -77,13 +82,16 @@ pub struct Pricer {
     input_limits: InputLimits,
     amounts: AmountLimits,
     lookahead: Lookahead,
+    resolved: Arc<PluginCache>,
 }
 
 impl Pricer {
     /// A pricer reading plugins from `plugins`, running them in `runtime`, with rates
     /// from `exchange_rates`, at most as many calculations at once as `calculations`
     /// admits, only inputs within `input_limits`, and quantities, prices and totals
-    /// within `amounts`; scheduled versions are compiled ahead as `lookahead` allows.
+    /// within `amounts`; scheduled versions are compiled ahead as `lookahead` allows;
+    /// resolved versions are remembered in `resolved`.
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         plugins: Arc<dyn PluginStore>,
         runtime: Arc<Runtime>,
@@ -92,6 +100,7 @@ impl Pricer {
         input_limits: InputLimits,
         amounts: AmountLimits,
         lookahead: Lookahead,
+        resolved: Arc<PluginCache>,
     ) -> Self {
         Self {
             plugins,
@@ -101,12 +110,18 @@ impl Pricer {
             input_limits,
             amounts,
             lookahead,
+            resolved,
         }
     }
 
     /// The stored exchange rates calculations use.
     pub fn exchange_rates(&self) -> &Arc<RateBook> {
         &self.exchange_rates
+    }
+
+    /// The versions calculations resolved recently.
+    pub fn resolved_plugins(&self) -> &Arc<PluginCache> {
+        &self.resolved
     }
 
     /// The caps on calculations running at once.
@@ -217,9 +232,16 @@ impl Pricer {
                     .into(),
             ));
         }
-        let version = self
-            .resolve_plugin(organization, input.plugin.as_deref())
+        let reference = input.plugin.as_deref();
+        let resolved = self
+            .resolved
+            .resolve(self.plugins.as_ref(), organization, reference, async {
+                let version = self.resolve_plugin(organization, reference).await?;
+                let info = describe_of(&version)?;
+                Ok::<_, PricingError>(Resolved { version, info })
+            })
             .await?;
+        let version = &resolved.version;
         self.compile_scheduled_ahead(organization);
         let mut request = input
             .into_request(today, Vec::new())
@@ -227,7 +249,7 @@ impl Pricer {
         self.amounts
             .check_request(&request)
             .map_err(PricingError::Amount)?;
-        check_variables(&version, &request)?;
+        check_declared_variables(&reference_of(version), &resolved.info, &request)?;
         let mut currencies: BTreeSet<String> = request
             .items
             .iter()
@@ -242,7 +264,7 @@ impl Pricer {
                 SnapshotError::Missing { .. } => PricingError::MissingRate(error.to_string()),
                 SnapshotError::Store(error) => PricingError::Store(error),
             })?;
-        let priced = self.run(organization, &version, request).await?;
+        let priced = self.run(organization, version, request).await?;
         self.amounts
             .check_result(&priced.result)
             .map_err(PricingError::Amount)?;
@@ -274,13 +296,13 @@ impl Pricer {
         request: QuoteRequest,
     ) -> Result<Priced, PricingError> {
         check_declared_variables(&candidate.reference, &candidate.info, &request)?;
-        let _slot = self
-            .calculations
-            .enter(organization)
-            .await
-            .ok_or(PricingError::Busy)?;
         let priced = self
-            .call(&candidate.plugin, candidate.reference.clone(), request)
+            .call(
+                organization,
+                &candidate.plugin,
+                candidate.reference.clone(),
+                request,
+            )
             .await?;
         self.amounts
             .check_result(&priced.result)
@@ -296,34 +318,53 @@ impl Pricer {
         version: &PluginVersion,
         request: QuoteRequest,
     ) -> Result<Priced, PricingError> {
-        let _slot = self
-            .calculations
-            .enter(organization)
-            .await
-            .ok_or(PricingError::Busy)?;
+        // Loaded before the gate: a compile has its own slots and limit, and must not
+        // spend the calculation's queue wait.
         let plugin = self
             .load_plugin(version)
             .await
             .map_err(PricingError::Load)?;
-        self.call(&plugin, reference_of(version), request).await
+        self.call(organization, &plugin, reference_of(version), request)
+            .await
     }
 
-    /// One call of a loaded plugin under the sandbox limits (the caller holds a slot).
+    /// One call of a loaded plugin under the sandbox limits, through the gate: a slot,
+    /// then a thread of the guest executor.
     async fn call(
         &self,
-        plugin: &CompiledPlugin,
+        organization: Uuid,
+        plugin: &Arc<CompiledPlugin>,
         reference: PluginRef,
         request: QuoteRequest,
     ) -> Result<Priced, PricingError> {
         let limits = self.runtime.config().calculation_limits();
-        let called = self.runtime.calculate(plugin, &request, &limits).await;
+        let (runtime, plugin) = (self.runtime.clone(), plugin.clone());
+        let calculation = async move {
+            let called = runtime.calculate(&plugin, &request, &limits).await;
+            (called, request)
+        };
+        let ((called, request), timing) = self
+            .calculations
+            .run(organization, calculation)
+            .await
+            .map_err(|refusal| match refusal {
+                GateRefusal::Busy => PricingError::Busy,
+                GateRefusal::Lost => PricingError::Lost,
+            })?;
         record_calculation(&called);
+        let report = match &called {
+            Ok(outcome) => &outcome.report,
+            Err(failure) => &failure.report,
+        };
+        self.calculations
+            .record_fuel(organization, report.fuel_used);
         let outcome = called.map_err(PricingError::Call)?;
         Ok(Priced {
             request,
             result: outcome.value,
             plugin: reference,
             report: outcome.report,
+            timing,
         })
     }
 }
@@ -370,10 +411,6 @@ fn describe_of(version: &PluginVersion) -> Result<PluginInfo, PricingError> {
 }
 
 /// The request's variables and item attributes against what the version declares.
-fn check_variables(version: &PluginVersion, request: &QuoteRequest) -> Result<(), PricingError> {
-    check_declared_variables(&reference_of(version), &describe_of(version)?, request)
-}
-
 fn check_declared_variables(
     reference: &PluginRef,
     info: &PluginInfo,

@@ -9,7 +9,7 @@ use super::wasi::{self, CapturedOutput};
 use super::{CallLimits, CompiledPlugin, Outcome, Runtime, RuntimeConfig};
 use crate::contract::{PluginInfo, QuoteRequest, QuoteResult};
 use chrono::NaiveDate;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use wasmtime::component::{Linker, ResourceTable};
 use wasmtime::{Engine, ResourceLimiter, Store, Trap, UpdateDeadline, WasmBacktrace};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
@@ -197,8 +197,10 @@ async fn run(
         )),
     });
 
+    let mut instantiate = Duration::ZERO;
     let call = async {
         let instance: Calculator = plugin.pre.instantiate_async(&mut store).await?;
+        instantiate = started.elapsed();
         Ok::<_, wasmtime::Error>(match export {
             Export::Describe => Returned::Describe(instance.call_describe(&mut store).await?),
             Export::Calculate(input) => {
@@ -215,6 +217,7 @@ async fn run(
         fuel_used: limits.fuel.saturating_sub(store.get_fuel().unwrap_or(0)),
         peak_memory_bytes: store.data().limiter.peak_memory as u64,
         duration: started.elapsed(),
+        instantiate_us: u32::try_from(instantiate.as_micros()).unwrap_or(u32::MAX),
         stderr,
         stderr_truncated,
     };

@@ -206,16 +206,22 @@ fn breakdown<P: Into<String>>(
     fields: Vec<wit::Field>,
     place: impl FnOnce() -> P,
 ) -> Result<Breakdown, String> {
+    use serde_json::map::Entry;
     let mut map = Breakdown::with_capacity(fields.len());
     for field in fields {
-        if map.contains_key(&field.key) {
-            return Err(format!(
-                "{} has the key '{}' twice",
-                place().into(),
-                field.key
-            ));
+        // One hash per key: the entry both checks for a repeat and inserts.
+        match map.entry(field.key) {
+            Entry::Vacant(slot) => {
+                slot.insert(serde_json::Value::String(field.value));
+            }
+            Entry::Occupied(taken) => {
+                return Err(format!(
+                    "{} has the key '{}' twice",
+                    place().into(),
+                    taken.key()
+                ));
+            }
         }
-        map.insert(field.key, serde_json::Value::String(field.value));
     }
     Ok(map)
 }

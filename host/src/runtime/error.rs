@@ -16,6 +16,10 @@ pub struct CallReport {
     /// Wall-clock time of instantiation plus the call.
     #[serde(serialize_with = "as_micros", rename = "duration_us")]
     pub duration: Duration,
+    /// The part of `duration` before the export call, in µs: the store, its WASI context
+    /// and the instantiation (zero when instantiation failed). A `u32` (saturating, over an
+    /// hour) keeps the report, which every call failure carries, within one cache line.
+    pub instantiate_us: u32,
     /// The guest's stdout and stderr, cut at the capture cap.
     pub stderr: String,
     /// Whether the guest wrote more than the cap.

@@ -252,6 +252,13 @@ impl Runtime {
         call::calculate(self, plugin, request, limits).await
     }
 
+    /// What makes every running guest reach its next epoch check at once (it then
+    /// yields, or stops past its deadline): the guest executor's preemption.
+    pub fn preempter(&self) -> Box<dyn Fn() + Send + Sync> {
+        let engine = self.engine.clone();
+        Box::new(move || engine.increment_epoch())
+    }
+
     /// Counters of the compiled-plugin caches.
     pub async fn cache_stats(&self) -> CacheStats {
         self.plugins.stats().await

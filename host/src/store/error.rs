@@ -19,6 +19,9 @@ pub enum StoreError {
     /// meanwhile (optimistic check).
     #[error("conflict: {0}")]
     Conflict(String),
+    /// The organization already holds as many unrevoked API keys as it may.
+    #[error("the organization already holds {0} unrevoked API keys, its limit")]
+    KeyLimitReached(u32),
     /// A caller-supplied value is unusable (e.g. a garbled page cursor).
     #[error("invalid input: {0}")]
     Invalid(String),

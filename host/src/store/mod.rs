@@ -21,6 +21,7 @@
 //!   quote_tenant` + `app.organization_id`) so row-level security is a second
 //!   wall behind the `WHERE organization_id = $1`.
 
+mod acquires;
 mod clock;
 mod config;
 mod cursor;
@@ -42,10 +43,12 @@ use std::sync::Arc;
 
 pub(crate) use self::clock::now;
 
+pub use self::acquires::Acquires;
 pub use self::config::PoolOptionsConfig;
 pub use self::cursor::{ActivityCursor, Page, PageCursor, QuoteCursor};
 pub use self::error::{Result, StoreError};
 pub use self::lock::{JobLockGuard, job_lock_key};
+pub use self::postgres::notify::CHANGES_CHANNEL;
 pub use self::postgres::{PostgresStore, TENANT_ROLE};
 pub use self::quote::{
     CurrencyTotals, NewQuote, PeriodStats, Pricing, Quote, QuoteFilter, QuoteRevision, QuoteStats,

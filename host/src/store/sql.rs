@@ -130,6 +130,12 @@ pub(crate) const COUNT_ORGANIZATIONS: &str = "SELECT count(*) AS n FROM organiza
 pub(crate) const INSERT_API_KEY: &str =
     "INSERT INTO api_keys (id, organization_id, name, role, prefix, key_hash, created_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7)";
+pub(crate) const COUNT_UNREVOKED_API_KEYS: &str =
+    "SELECT count(*) AS n FROM api_keys WHERE organization_id = $1 AND revoked_at IS NULL";
+/// Serializes key creations of one organization (PostgreSQL: the two-key advisory
+/// lock space, apart from the job locks' one-key space), held until commit.
+pub(crate) const LOCK_API_KEY_CREATION: &str =
+    "SELECT pg_advisory_xact_lock(1801807219, hashtext($1::text))";
 pub(crate) const API_KEY_BY_HASH: &str =
     "SELECT k.id, k.organization_id, k.name, k.role, k.prefix, k.created_at, k.last_used_at,
             k.revoked_at, o.name AS org_name, o.created_at AS org_created_at

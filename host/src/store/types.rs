@@ -144,6 +144,9 @@ pub struct NewApiKey {
     pub prefix: String,
     /// SHA-256 hex of the secret, computed by the caller.
     pub key_hash: String,
+    /// Unrevoked keys the organization may hold, this one included; `None`: no cap
+    /// (the first admin key, the admin CLI). Counted and inserted atomically.
+    pub max_unrevoked: Option<u32>,
 }
 
 /// A named plugin of an organization with its version summary.
@@ -418,15 +421,18 @@ pub struct PoolState {
     pub idle: u32,
     /// Configured maximum.
     pub max: u32,
+    /// Connections handed out since the pool opened (see `Acquires`).
+    pub acquired_total: u64,
 }
 
 impl PoolState {
     /// From a pool's counters.
-    pub(crate) fn new(size: u32, idle: usize, max: u32) -> Self {
+    pub(crate) fn new(size: u32, idle: usize, max: u32, acquired_total: u64) -> Self {
         Self {
             size,
             idle: u32::try_from(idle).unwrap_or(u32::MAX),
             max,
+            acquired_total,
         }
     }
 }

@@ -1,11 +1,12 @@
 //! Reads and validates every input of the request into typed quote and product inputs
 //! (specification §2), applying defaults and the two-tier rule.
 
-use crate::rates::{Conversion, code, conversion};
+use crate::lookup::{FieldName, Lookup};
+use crate::rates::{Conversion, code, conversion, names};
 use crate::request::{Error, Request};
 use crate::tables::{self, Country, INCOTERMS, Region, SALE_TYPES, SaleType};
 use crate::values::{Date, parse_decimal};
-use crate::variables::{self as vars, MONEY_MAX, check_bounds, check_placement};
+use crate::variables::{self as vars, MONEY_MAX, check_bounds};
 use rust_decimal::Decimal;
 
 /// How the decision-maker fee is given.
@@ -102,18 +103,47 @@ const IGNORED_ADVANCES: [&str; 3] = [
 
 /// Every input of the request, validated.
 pub fn read(request: &Request) -> Result<(QuoteInputs, Vec<ProductInputs>), Error> {
-    check_placement(request)?;
+    let lookup = Lookup::new(request)?;
     if request.items.is_empty() {
         return Err(Error::invalid("items must not be empty"));
     }
-    let quote = read_quote(request)?;
-    let products = (0..request.items.len())
-        .map(|index| read_product(request, &quote, index))
-        .collect::<Result<Vec<_>, _>>()?;
+    let quote = read_quote(request, &lookup)?;
+    let mut conversions = Conversions::default();
+    let mut products = Vec::with_capacity(request.items.len());
+    for index in 0..request.items.len() {
+        products.push(read_product(
+            request,
+            &lookup,
+            &quote,
+            &mut conversions,
+            index,
+        )?);
+    }
     Ok((quote, products))
 }
 
-fn read_quote(request: &Request) -> Result<QuoteInputs, Error> {
+/// The conversions worked out so far in this request, by purchase currency (a quote has a
+/// few currencies and many items), so each is found and its rates parsed once.
+#[derive(Default)]
+struct Conversions(Vec<(String, Conversion)>);
+
+impl Conversions {
+    fn get(
+        &mut self,
+        request: &Request,
+        currency: &str,
+        index: usize,
+    ) -> Result<Conversion, Error> {
+        if let Some((_, known)) = self.0.iter().find(|(code, _)| names(currency, code)) {
+            return Ok(known.clone());
+        }
+        let found = conversion(&request.rates, currency, &request.currency, index)?;
+        self.0.push((code(currency), found.clone()));
+        Ok(found)
+    }
+}
+
+fn read_quote(request: &Request, lookup: &Lookup) -> Result<QuoteInputs, Error> {
     let currency = code(&request.currency);
     if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
         return Err(Error::invalid(format!(
@@ -123,7 +153,7 @@ fn read_quote(request: &Request) -> Result<QuoteInputs, Error> {
     }
     let quote_date = Date::parse(&request.date, "date")?;
 
-    let seller = vars::text(request, None, "seller_company")?;
+    let seller = lookup.text(None, "seller_company")?;
     let (seller_company, region) = tables::seller(seller.text).ok_or_else(|| {
         Error::invalid(format!(
             "{}: unknown seller company '{}'",
@@ -137,7 +167,7 @@ fn read_quote(request: &Request) -> Result<QuoteInputs, Error> {
             seller.field
         )));
     }
-    let sale = vars::text(request, None, "offer_sale_type")?;
+    let sale = lookup.text(None, "offer_sale_type")?;
     let sale_type = SALE_TYPES
         .iter()
         .find(|(name, _)| *name == sale.text.trim())
@@ -148,7 +178,7 @@ fn read_quote(request: &Request) -> Result<QuoteInputs, Error> {
             sale.field, sale.text
         ))
     })?;
-    let incoterms = vars::text(request, None, "offer_incoterms")?;
+    let incoterms = lookup.text(None, "offer_incoterms")?;
     if !INCOTERMS.contains(&incoterms.text.trim()) {
         return Err(Error::invalid(format!(
             "{}: '{}' is not one of {}",
@@ -157,7 +187,7 @@ fn read_quote(request: &Request) -> Result<QuoteInputs, Error> {
             INCOTERMS.join(", ")
         )));
     }
-    let delivery_date = vars::date_opt(request, None, "delivery_date")?;
+    let delivery_date = lookup.date_opt(None, "delivery_date")?;
     if let Some(date) = delivery_date
         && date < quote_date
     {
@@ -165,8 +195,8 @@ fn read_quote(request: &Request) -> Result<QuoteInputs, Error> {
             "variables.delivery_date ({date}) must not precede the quote date ({quote_date})"
         )));
     }
-    let dm_type = vars::text(request, None, "dm_fee_type")?;
-    let dm_value = vars::decimal(request, None, "dm_fee_value")?;
+    let dm_type = lookup.text(None, "dm_fee_type")?;
+    let dm_value = lookup.decimal(None, "dm_fee_value")?;
     let dm_fee = match dm_type.text.trim() {
         "fixed" => DmFee::Fixed(dm_value),
         "%" => {
@@ -187,11 +217,11 @@ fn read_quote(request: &Request) -> Result<QuoteInputs, Error> {
     };
     let mut w = [Decimal::ZERO; 8];
     for (slot, name) in w.iter_mut().zip(W_NAMES) {
-        *slot = vars::decimal(request, None, name)?;
+        *slot = lookup.decimal(None, name)?;
     }
     let mut ignored_advances = Vec::new();
     for name in IGNORED_ADVANCES {
-        ignored_advances.push((name, vars::decimal(request, None, name)?));
+        ignored_advances.push((name, lookup.decimal(None, name)?));
     }
     for name in [
         "time_to_advance",
@@ -199,9 +229,9 @@ fn read_quote(request: &Request) -> Result<QuoteInputs, Error> {
         "time_to_advance_going_to_country_destination",
         "time_to_advance_on_customs_clearance",
     ] {
-        vars::integer(request, None, name)?; // validated, no effect
+        lookup.integer(None, name)?; // validated, no effect
     }
-    let fraction = |name| vars::decimal(request, None, name);
+    let fraction = |name| lookup.decimal(None, name);
     let percent = |name| Ok::<_, Error>(fraction(name)? / Decimal::ONE_HUNDRED);
     Ok(QuoteInputs {
         seller_company,
@@ -209,11 +239,11 @@ fn read_quote(request: &Request) -> Result<QuoteInputs, Error> {
         sale_type,
         ddp: incoterms.text.trim() == "DDP",
         quote_date,
-        delivery_time: vars::integer(request, None, "delivery_time")?,
+        delivery_time: lookup.integer(None, "delivery_time")?,
         delivery_date,
         advance_from_client: percent("advance_from_client")?,
         advance_to_supplier: percent("advance_to_supplier")?,
-        time_to_advance_on_receiving: vars::integer(request, None, "time_to_advance_on_receiving")?,
+        time_to_advance_on_receiving: lookup.integer(None, "time_to_advance_on_receiving")?,
         ignored_advances,
         w,
         dm_fee,
@@ -221,21 +251,23 @@ fn read_quote(request: &Request) -> Result<QuoteInputs, Error> {
         fin_comm: percent("rate_fin_comm")?,
         loan_rate_daily: fraction("rate_loan_interest_annual")? / Decimal::from(365),
         rate_insurance: fraction("rate_insurance")?,
-        customs_logistics_pmt_due: vars::integer(request, None, "customs_logistics_pmt_due")?,
+        customs_logistics_pmt_due: lookup.integer(None, "customs_logistics_pmt_due")?,
         vat_ru: tables::vat_ru(region, delivery_date.map(|d| d.year)),
     })
 }
 
 fn read_product(
     request: &Request,
+    lookup: &Lookup,
     quote: &QuoteInputs,
+    conversions: &mut Conversions,
     index: usize,
 ) -> Result<ProductInputs, Error> {
     let item = &request.items[index];
     let at = Some(index);
-    let field = |name: &str| format!("items[{index}].{name}");
+    let field = |name| FieldName::Item(index, name);
 
-    let quantity = parse_decimal(&item.quantity, &field("quantity"))?;
+    let quantity = parse_decimal(&item.quantity, field("quantity"))?;
     if quantity <= Decimal::ZERO {
         return Err(Error::invalid(format!(
             "{} must be positive",
@@ -254,7 +286,7 @@ fn read_product(
             field("quantity")
         )));
     }
-    let price = parse_decimal(&item.unit_price, &field("unit_price"))?;
+    let price = parse_decimal(&item.unit_price, field("unit_price"))?;
     check_bounds(
         price,
         vars::Bounds {
@@ -262,17 +294,17 @@ fn read_product(
             min_exclusive: true,
             max: MONEY_MAX,
         },
-        &field("unit_price"),
+        field("unit_price"),
     )?;
 
-    let country = vars::text(request, at, "supplier_country")?;
+    let country = lookup.text(at, "supplier_country")?;
     let country = tables::country_named(country.text).ok_or_else(|| {
         Error::invalid(format!(
             "{}: unknown supplier country '{}'",
             country.field, country.text
         ))
     })?;
-    if let Some(customs_code) = vars::text_opt(request, at, "customs_code") {
+    if let Some(customs_code) = lookup.text_opt(at, "customs_code") {
         let digits = customs_code.text.trim();
         if digits.len() != 10 || !digits.bytes().all(|b| b.is_ascii_digit()) {
             return Err(Error::invalid(format!(
@@ -281,19 +313,18 @@ fn read_product(
             )));
         }
     }
-    vars::decimal(request, at, "util_fee")?; // validated, no effect
+    lookup.decimal(at, "util_fee")?; // validated, no effect
 
-    let conversion = match vars::decimal_opt(request, at, "exchange_rate_base_price_to_quote")? {
+    let conversion = match lookup.decimal_opt(at, "exchange_rate_base_price_to_quote")? {
         Some(q) => Conversion::divide_by(q),
         None => {
-            let currency = code(&item.currency);
-            if currency.is_empty() {
+            if item.currency.trim().is_empty() {
                 return Err(Error::invalid(format!(
                     "{} must not be empty",
                     field("currency")
                 )));
             }
-            conversion(&request.rates, &currency, &request.currency, index)?
+            conversions.get(request, &item.currency, index)?
         }
     };
     let internal_markup = country
@@ -303,13 +334,13 @@ fn read_product(
         id: item.id.clone(),
         price,
         quantity,
-        weight: vars::decimal(request, at, "weight_in_kg")?,
+        weight: lookup.decimal(at, "weight_in_kg")?,
         country,
         internal_markup,
         conversion,
-        discount: vars::decimal(request, at, "supplier_discount")?,
-        markup: vars::decimal(request, at, "markup")?,
-        import_tariff: vars::decimal(request, at, "import_tariff")?,
-        excise_tax: vars::decimal(request, at, "excise_tax")?,
+        discount: lookup.decimal(at, "supplier_discount")?,
+        markup: lookup.decimal(at, "markup")?,
+        import_tariff: lookup.decimal(at, "import_tariff")?,
+        excise_tax: lookup.decimal(at, "excise_tax")?,
     })
 }

@@ -2,10 +2,13 @@
 //! the plain-Rust modules below, which know nothing of WebAssembly, so they are read and
 //! tested natively (`cargo test -p import-calc`).
 
+#[cfg(target_arch = "wasm32")]
+mod bump;
 pub mod engine;
 pub mod financing;
 pub mod inputs;
 pub mod logistics;
+pub mod lookup;
 pub mod output;
 pub mod purchase;
 pub mod rates;
@@ -17,6 +20,11 @@ pub mod variables;
 
 pub use output::price;
 pub use request::{Error, Item, Line, Priced, Rate, Request};
+
+/// Every allocation of a call comes from a bump allocator: see `bump`.
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+static ALLOCATOR: bump::Bump = bump::Bump::new();
 
 /// What `describe` says the rule set is.
 pub const DESCRIPTION: &str = "Import pricing of a Russian B2B importer (kvota reference \

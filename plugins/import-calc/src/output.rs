@@ -33,6 +33,9 @@ pub fn price(request: &Request) -> Result<Priced, Error> {
     })
 }
 
+/// Fields of a line pushed after the two tables: the ratios and the extra golden fields.
+const LINE_EXTRA_FIELDS: usize = 6;
+
 /// Per-product outputs: the 30 fields of §9.1, the two extra golden fields, and three
 /// inputs as applied.
 fn line_breakdown(p: &ProductResult) -> Vec<(String, String)> {
@@ -70,10 +73,10 @@ fn line_breakdown(p: &ProductResult) -> Vec<(String, String)> {
         ("vat_net_payable", sale.ap),
         ("transit_commission", sale.aq),
     ];
-    let mut out: Vec<(String, String)> = money
-        .iter()
-        .map(|(k, v)| (k.to_string(), fixed4(*v)))
-        .collect();
+    // Allocated at its final size: the strings are allocated in between, so a growing
+    // vector could not extend in place.
+    let mut out = Vec::with_capacity(money.len() + rest.len() + LINE_EXTRA_FIELDS);
+    out.extend(money.iter().map(|(k, v)| (k.to_string(), fixed4(*v))));
     out.push(("distribution_base".into(), plain(p.bd)));
     out.extend(rest.iter().map(|(k, v)| (k.to_string(), fixed4(*v))));
     out.push(("internal_markup".into(), plain(p.inputs.internal_markup)));
@@ -119,10 +122,8 @@ fn quote_breakdown(calc: &Calculation) -> Vec<(String, String)> {
         ("quote_level_credit_sales_interest", f.bl5),
         ("quote_level_total_cogs", calc.ab13),
     ];
-    let mut out: Vec<(String, String)> = amounts
-        .iter()
-        .map(|(k, v)| (k.to_string(), fixed4(*v)))
-        .collect();
+    let mut out = Vec::with_capacity(amounts.len() + 3);
+    out.extend(amounts.iter().map(|(k, v)| (k.to_string(), fixed4(*v))));
     out.push(("quote_level_revenue_markup".into(), plain(f.ac12)));
     out.push(("quote_level_vat_rate".into(), plain(calc.quote.vat_ru)));
     out.push((
@@ -153,14 +154,17 @@ fn warnings(calc: &Calculation) -> Vec<String> {
             ));
         }
     }
-    let unweighed: Vec<String> = calc
-        .products
-        .iter()
-        .enumerate()
-        .filter(|(_, p)| p.inputs.weight.is_zero())
-        .map(|(index, _)| format!("items[{index}]"))
-        .collect();
-    if !unweighed.is_empty() && unweighed.len() < calc.products.len() {
+    let is_unweighed = |p: &&ProductResult| p.inputs.weight.is_zero();
+    let unweighed_count = calc.products.iter().filter(is_unweighed).count();
+    // Named only when the warning is given: most quotes weigh all or none of their items.
+    if unweighed_count > 0 && unweighed_count < calc.products.len() {
+        let unweighed: Vec<String> = calc
+            .products
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| is_unweighed(p))
+            .map(|(index, _)| format!("items[{index}]"))
+            .collect();
         out.push(format!(
             "logistics are spread by weight, and {} have no weight_in_kg: they carry no share of \
              logistics (insurance is still spread by value)",

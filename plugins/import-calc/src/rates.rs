@@ -43,6 +43,11 @@ pub fn code(text: &str) -> String {
     text.trim().to_ascii_uppercase()
 }
 
+/// Whether `text` names the normalised `code` (as `code(text) == code`, without allocating).
+pub fn names(text: &str, code: &str) -> bool {
+    text.trim().eq_ignore_ascii_case(code)
+}
+
 /// The conversion of prices in `from` into the quote currency `to`, for item `index`.
 pub fn conversion(rates: &[Rate], from: &str, to: &str, index: usize) -> Result<Conversion, Error> {
     let (from, to) = (code(from), code(to));
@@ -105,11 +110,11 @@ fn record(rates: &[Rate], base: &str, quote: &str) -> Result<Option<Decimal>, Er
     let Some((index, rate)) = rates
         .iter()
         .enumerate()
-        .find(|(_, r)| code(&r.base) == base && code(&r.quote) == quote)
+        .find(|(_, r)| names(&r.base, base) && names(&r.quote, quote))
     else {
         return Ok(None);
     };
-    let value = parse_decimal(&rate.rate, &format!("rates[{index}].rate"))?;
+    let value = parse_decimal(&rate.rate, format_args!("rates[{index}].rate"))?;
     if value <= Decimal::ZERO {
         return Err(Error::invalid(format!(
             "rates[{index}].rate must be positive"

@@ -1,9 +1,9 @@
-//! The declared variables (what `describe` reports) and the two-tier lookup: an item
-//! attribute overrides the quote variable, which overrides the default.
+//! The declared variables (what `describe` reports): name, kind, scope, default and bounds.
+//! `lookup` reads them from a request.
 
-use crate::request::{Error, Request};
-use crate::values::{Date, parse_decimal, parse_integer};
+use crate::request::Error;
 use rust_decimal::Decimal;
+use std::fmt::Display;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
@@ -181,109 +181,20 @@ pub const VARIABLES: &[Variable] = &[
         "Optional explicit conversion of this item's price (the workbook's column Q): the price is DIVIDED by it. When absent, the rate comes from the request's rates (or is 1 for a price already in the quote currency)."),
 ];
 
+/// The position of the declared variable `name` in [`VARIABLES`].
+pub fn position(name: &str) -> Option<usize> {
+    VARIABLES.iter().position(|v| v.name == name)
+}
+
 /// The declared variable `name` (a programming error if absent).
 pub fn spec(name: &str) -> &'static Variable {
-    VARIABLES
-        .iter()
-        .find(|v| v.name == name)
+    position(name)
+        .map(|at| &VARIABLES[at])
         .unwrap_or_else(|| panic!("undeclared variable {name}"))
 }
 
-/// Where a value came from, for error messages.
-pub struct Found<'a> {
-    pub text: &'a str,
-    pub field: String,
-}
-
-/// Two-tier lookup: the item's attribute (for item/both scope), else the quote variable
-/// (quote/both scope), else the default. Empty strings count as absent.
-pub fn find<'a>(request: &'a Request, item: Option<usize>, name: &str) -> Option<Found<'a>> {
-    let spec = spec(name);
-    let pick = |pairs: &'a [(String, String)]| {
-        pairs
-            .iter()
-            .find(|(k, v)| k == name && !v.trim().is_empty())
-            .map(|(_, v)| v.as_str())
-    };
-    if let (Some(index), Scope::Item | Scope::Both) = (item, spec.scope)
-        && let Some(text) = pick(&request.items[index].attributes)
-    {
-        let field = format!("items[{index}].attributes.{name}");
-        return Some(Found { text, field });
-    }
-    if spec.scope != Scope::Item
-        && let Some(text) = pick(&request.variables)
-    {
-        let field = format!("variables.{name}");
-        return Some(Found { text, field });
-    }
-    spec.default.map(|text| Found {
-        text,
-        field: format!("{name} (default)"),
-    })
-}
-
-fn missing(item: Option<usize>, name: &str) -> Error {
-    let spec = spec(name);
-    match (item, spec.scope) {
-        (Some(index), Scope::Both) => Error::invalid(format!(
-            "items[{index}].{name} is required: set the item attribute or the quote variable '{name}'"
-        )),
-        (Some(index), _) => Error::invalid(format!("items[{index}].attributes.{name} is required")),
-        (None, _) => Error::invalid(format!("variables.{name} is required")),
-    }
-}
-
-/// The text value, or `None` when optional and absent.
-pub fn text_opt<'a>(request: &'a Request, item: Option<usize>, name: &str) -> Option<Found<'a>> {
-    find(request, item, name)
-}
-
-/// The text value of a variable that has a default or is required.
-pub fn text<'a>(request: &'a Request, item: Option<usize>, name: &str) -> Result<Found<'a>, Error> {
-    find(request, item, name).ok_or_else(|| missing(item, name))
-}
-
-/// The decimal value, checked against the variable's bounds; `None` when optional and absent.
-pub fn decimal_opt(
-    request: &Request,
-    item: Option<usize>,
-    name: &str,
-) -> Result<Option<Decimal>, Error> {
-    let Some(found) = find(request, item, name) else {
-        return if spec(name).required {
-            Err(missing(item, name))
-        } else {
-            Ok(None)
-        };
-    };
-    let value = parse_decimal(found.text, &found.field)?;
-    check_bounds(value, spec(name).bounds, &found.field)?;
-    Ok(Some(value))
-}
-
-/// The decimal value of a variable that has a default or is required.
-pub fn decimal(request: &Request, item: Option<usize>, name: &str) -> Result<Decimal, Error> {
-    decimal_opt(request, item, name)?.ok_or_else(|| missing(item, name))
-}
-
-/// The whole-number value, checked against the variable's bounds.
-pub fn integer(request: &Request, item: Option<usize>, name: &str) -> Result<i64, Error> {
-    let found = text(request, item, name)?;
-    let value = parse_integer(found.text, &found.field)?;
-    check_bounds(Decimal::from(value), spec(name).bounds, &found.field)?;
-    Ok(value)
-}
-
-/// The date value; `None` when absent.
-pub fn date_opt(request: &Request, item: Option<usize>, name: &str) -> Result<Option<Date>, Error> {
-    find(request, item, name)
-        .map(|found| Date::parse(found.text, &found.field))
-        .transpose()
-}
-
 /// Checks `min ≤ value ≤ max` with a message naming `field`.
-pub fn check_bounds(value: Decimal, bounds: Bounds, field: &str) -> Result<(), Error> {
+pub fn check_bounds(value: Decimal, bounds: Bounds, field: impl Display) -> Result<(), Error> {
     let min = Decimal::from(bounds.min);
     let max = Decimal::from(bounds.max);
     if bounds.min_exclusive && value <= min {
@@ -306,51 +217,10 @@ pub fn check_bounds(value: Decimal, bounds: Bounds, field: &str) -> Result<(), E
     Ok(())
 }
 
-/// Rejects a variable given where its scope does not allow it, and duplicate keys.
-pub fn check_placement(request: &Request) -> Result<(), Error> {
-    let mut seen: Vec<&str> = Vec::new();
-    for (key, _) in &request.variables {
-        if seen.contains(&key.as_str()) {
-            return Err(Error::invalid(format!(
-                "variables.{key} is given more than once"
-            )));
-        }
-        seen.push(key);
-        if VARIABLES
-            .iter()
-            .any(|v| v.name == key && v.scope == Scope::Item)
-        {
-            return Err(Error::invalid(format!(
-                "variables.{key}: '{key}' is set per item, as an item attribute"
-            )));
-        }
-    }
-    for (index, item) in request.items.iter().enumerate() {
-        let mut seen: Vec<&str> = Vec::new();
-        for (key, _) in &item.attributes {
-            if seen.contains(&key.as_str()) {
-                return Err(Error::invalid(format!(
-                    "items[{index}].attributes.{key} is given more than once"
-                )));
-            }
-            seen.push(key);
-            if VARIABLES
-                .iter()
-                .any(|v| v.name == key && v.scope == Scope::Quote)
-            {
-                return Err(Error::invalid(format!(
-                    "items[{index}].attributes.{key}: '{key}' applies to the whole quote; \
-                     set it as a quote variable"
-                )));
-            }
-        }
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::values::{Date, parse_decimal, parse_integer};
 
     #[test]
     fn names_are_unique_and_defaults_are_valid() {

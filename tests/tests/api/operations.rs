@@ -334,7 +334,7 @@ on_both_databases!(
     each_rate_class_limits_per_key,
 );
 
-/// Health follows the database: 503 while it refuses connections, 200 once it is back,
+/// Health follows the database: 503 soon after it refuses connections, 200 once it is back,
 /// without a restart. PostgreSQL only: a SQLite file the process holds open cannot
 /// become unreachable.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -367,6 +367,18 @@ async fn health_follows_the_database() {
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{database}'"
     ))
     .await;
+    // Health answers from a check at most `http.health_check_max_age_ms` (1 s) old, and
+    // a check gives up after the acquire timeout (0.5 s); the bound is generous for a
+    // loaded machine.
+    let gone = Instant::now();
+    wait::until("health turning 503", Duration::from_secs(4), async || {
+        anonymous.get("/api/health").await.status == 503
+    })
+    .await;
+    eprintln!(
+        "health turned 503 {:?} after the database went away",
+        gone.elapsed()
+    );
     let down = anonymous
         .get("/api/health")
         .await

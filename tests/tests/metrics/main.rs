@@ -115,6 +115,65 @@ async fn rate_limit_rejections_are_counted(backend: Backend) {
     );
 }
 
+async fn fair_share_is_measured(backend: Backend) {
+    let _alone = alone().await;
+    let server = TestServer::start(backend).await;
+    let admin = server.admin();
+    admin
+        .upload("slow", quote_tests::server::plugin_bytes("hostile-slow-ok"))
+        .await
+        .expect(201);
+    let me = admin.get("/api/me").await.expect(200);
+    let organization = me.body["organization"]["id"].as_str().unwrap().to_string();
+    let before = scrape(&server.anonymous()).await;
+    for _ in 0..3 {
+        let answer = admin
+            .post("/api/quotes/calculate", &calculation())
+            .await
+            .expect(200);
+        assert!(answer.body["queue_ms"].as_f64().unwrap() >= 0.0);
+        assert!(answer.body["run_ms"].as_f64().unwrap() > 0.0);
+    }
+    // About 80 ms of compute: past 5 ms and past 50 ms, two demotions.
+    let mut slow = calculation();
+    slow["plugin"] = json!("slow@1");
+    slow["variables"] = json!({"spin_millions": "200"});
+    admin.post("/api/quotes/calculate", &slow).await.expect(200);
+    let after = scrape(&server.anonymous()).await;
+    assert_eq!(
+        moved(&before, &after, "calculation_queue_seconds_count", &[]),
+        4.0
+    );
+    assert_eq!(
+        moved(&before, &after, "calculation_run_seconds_count", &[]),
+        4.0
+    );
+    for level in ["1", "2"] {
+        assert_eq!(
+            moved(
+                &before,
+                &after,
+                "guest_calls_demoted_total",
+                &[("level", level)]
+            ),
+            1.0,
+            "demoted to level {level}"
+        );
+    }
+    let fuel = [("organization", organization.as_str())];
+    let fuel_moved = moved(&before, &after, "organization_fuel_total", &fuel);
+    assert!(
+        fuel_moved > 1.5e9,
+        "the slow call's fuel is the organization's: {fuel_moved}"
+    );
+    assert!(metric(&after.text, "organization_cpu_seconds_total", &fuel) > 0.05);
+    let health = admin.get("/api/health/detailed").await.expect(200);
+    let executor = &health.body["executor"];
+    assert!(executor["threads"].as_u64().unwrap() >= 1, "{executor}");
+    assert!(executor["demotions"].as_u64().unwrap() >= 2, "{executor}");
+    assert_eq!(executor["calls"], 0, "{executor}");
+}
+
 /// SQLite only: the counter is the activity queue's, whatever the database.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dropped_activity_is_counted() {
@@ -158,6 +217,7 @@ async fn dropped_activity_is_counted() {
 on_both_databases!(
     requests_and_calculations_are_counted,
     rate_limit_rejections_are_counted,
+    fair_share_is_measured,
 );
 
 quote_tests::environment_tests!();

@@ -154,3 +154,90 @@ fn stock_wasmtime_cli_runs_the_standard_plugin() {
         "{priced}"
     );
 }
+
+fn bench(plugin: &str, input: &Path, runs: &str) -> (Output, Value) {
+    let input = input.display().to_string();
+    let args = ["plugin", "bench", plugin, "--input", &input, "--runs", runs];
+    quote_host(&[&args[..], &["--warmup", "3"]].concat())
+}
+
+/// Every spread is ordered (min <= median <= p99 <= max, mean within) and positive.
+fn assert_spread(report: &Value, name: &str) -> f64 {
+    let spread = &report[name];
+    let get = |field: &str| {
+        spread[field]
+            .as_f64()
+            .unwrap_or_else(|| panic!("{name}.{field} missing: {report}"))
+    };
+    let (min, median, p99, max, mean) = (
+        get("min"),
+        get("median"),
+        get("p99"),
+        get("max"),
+        get("mean"),
+    );
+    assert!(
+        0.0 < min && min <= median && median <= p99 && p99 <= max,
+        "{name}: {spread}"
+    );
+    assert!(min <= mean && mean <= max, "{name}: {spread}");
+    median
+}
+
+#[test]
+fn plugin_bench_reports_the_cost_of_a_call() {
+    let plugin = path_of("standard");
+    let (output, report) = bench(&plugin, &sample_request(), "40");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(report["runs"], 40);
+    assert_eq!(report["warmup"], 3);
+    assert_eq!(report["items"], 2);
+    assert_eq!(report["sha256"].as_str().unwrap().len(), 64);
+    let call = assert_spread(&report, "call_us");
+    let sandbox = assert_spread(&report, "sandbox_us");
+    let instantiate = assert_spread(&report, "instantiate_us");
+    assert!(instantiate < sandbox && sandbox <= call, "{report}");
+
+    // The same fuel and memory as one `plugin run` of the request: the calls are the
+    // server's, one fresh instance each.
+    let input = sample_request().display().to_string();
+    let (_, run) = quote_host(&["plugin", "run", &plugin, "--input", &input]);
+    assert_eq!(report["fuel_used"], run["report"]["fuel_used"]);
+    assert_eq!(report["fuel_used_max"], run["report"]["fuel_used"]);
+    assert_eq!(
+        report["peak_memory_bytes"],
+        run["report"]["peak_memory_bytes"]
+    );
+
+    // The reference rule set on its committed 5-product bench request.
+    let five =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../plugins/import-calc/bench/5.request.json");
+    let (output, import_calc) = bench(&path_of("import-calc"), &five, "5");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(import_calc["items"], 5);
+    assert!(import_calc["fuel_used"].as_u64() > report["fuel_used"].as_u64());
+    assert_spread(&import_calc, "call_us");
+}
+
+#[test]
+fn plugin_bench_refuses_a_run_count_out_of_bounds() {
+    for runs in ["0", "1000001"] {
+        let output = Command::new(env!("CARGO_BIN_EXE_quote-host-under-test"))
+            .args(["plugin", "bench", &path_of("standard"), "--input"])
+            .arg(sample_request())
+            .args(["--runs", runs])
+            .output()
+            .unwrap();
+        assert!(!output.status.success(), "--runs {runs} was accepted");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("1..=1000000"), "--runs {runs}: {stderr}");
+    }
+}

@@ -73,3 +73,54 @@ async fn every_golden_scenario_matches_through_the_runtime() {
         misses.join("\n")
     );
 }
+
+/// Items of the largest quote below: the 93-product scenario five times over, whose
+/// result (about 1 MiB of breakdown text) is near `runtime.max_result_bytes`.
+const LARGE_QUOTE_COPIES: usize = 5;
+
+/// import-calc allocates with a bump allocator (an instance lives for one call, so nothing
+/// is freed): the largest quote whose result the host accepts still runs well inside the
+/// default memory limit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_largest_import_calc_quote_fits_in_the_default_memory() {
+    let runtime = test_runtime(RuntimeConfig::default());
+    let plugin = load(&runtime, "import-calc").await;
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../plugins/import-calc/golden/test_raschet.json");
+    let mut request = golden_map::load_scenario(&path).request;
+    let products = request["items"].as_array().unwrap().clone();
+    let items: Vec<_> = (0..LARGE_QUOTE_COPIES)
+        .flat_map(|copy| {
+            products.iter().map(move |product| {
+                let mut item = product.clone();
+                item["id"] = format!("{copy}-{}", product["id"].as_str().unwrap()).into();
+                item
+            })
+        })
+        .collect();
+    request["items"] = items.into();
+    let input: CalculationInput = serde_json::from_value(request).unwrap();
+    let rates = input.rates.clone().unwrap_or_default();
+    let request = input
+        .into_request(chrono::Utc::now().date_naive(), rates)
+        .unwrap();
+    let limits = runtime.config().calculation_limits();
+    let outcome = runtime
+        .calculate(&plugin, &request, &limits)
+        .await
+        .unwrap_or_else(|failure| panic!("{failure}"));
+    assert_eq!(
+        outcome.value.items.len(),
+        LARGE_QUOTE_COPIES * products.len()
+    );
+    let peak = outcome.report.peak_memory_bytes;
+    eprintln!(
+        "{} items: {peak} bytes of memory",
+        outcome.value.items.len()
+    );
+    assert!(
+        peak <= limits.memory_bytes / 4,
+        "{peak} bytes of {}",
+        limits.memory_bytes
+    );
+}

@@ -8,6 +8,7 @@
 pub use quote_host::store;
 
 mod fixtures;
+mod key_cap;
 mod ops;
 mod plugins;
 mod quotes;

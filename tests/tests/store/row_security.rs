@@ -73,6 +73,7 @@ async fn populate(store: &dyn Store, org: Uuid) {
             role: Role::Admin,
             prefix: "qh_rls".into(),
             key_hash: format!("{0}{0}", org.simple()),
+            max_unrevoked: None,
         })
         .await
         .unwrap();

@@ -57,6 +57,7 @@ async fn orgs_and_keys_scenario(ctx: &Ctx) {
         role: Role::Admin,
         prefix: "qh_ab12cd34".into(),
         key_hash: hash.into(),
+        max_unrevoked: None,
     };
     let key = s
         .create_api_key(new_key(acme.id, &"1".repeat(64)))
@@ -146,6 +147,7 @@ async fn tenant_isolation_scenario(ctx: &Ctx) {
             role: Role::Member,
             prefix: "qh_x".into(),
             key_hash: "9".repeat(64),
+            max_unrevoked: None,
         })
         .await
         .unwrap();

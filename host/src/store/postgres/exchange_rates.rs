@@ -12,7 +12,9 @@ use super::super::traits::ExchangeRateStore;
 use super::super::types::{NewRate, StoredRate};
 use super::super::values::{Columns, values};
 use super::PostgresStore;
+use super::notify;
 use super::query;
+use crate::changes::Change;
 
 /// Rows per multi-row insert: 8 values each, under PostgreSQL's limit of 65535 bound
 /// parameters.
@@ -54,6 +56,7 @@ impl ExchangeRateStore for PostgresStore {
         for mut insert in inserts {
             inserted += insert.build().execute(&mut *tx).await?.rows_affected();
         }
+        notify::announce(&mut tx, &Change::ExchangeRates).await?;
         tx.commit().await?;
         Ok(inserted)
     }

@@ -13,6 +13,7 @@ mod activity;
 mod branding;
 mod exchange_rates;
 mod jobs;
+pub mod notify;
 mod plugins;
 mod quotes;
 mod sessions;
@@ -20,6 +21,7 @@ mod tenants;
 mod values;
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -29,6 +31,7 @@ use sqlx::query::Query;
 use sqlx::{Postgres, Transaction};
 use uuid::Uuid;
 
+use super::acquires::{Acquires, counted};
 use super::clock::ping_within;
 use super::config::PoolOptionsConfig;
 use super::error::Result;
@@ -52,6 +55,7 @@ pub const TENANT_ROLE: &str = "quote_tenant";
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
     pool: PgPool,
+    acquires: Arc<Acquires>,
 }
 
 impl PostgresStore {
@@ -72,14 +76,15 @@ impl PostgresStore {
         let connect = PgConnectOptions::from_str(url)?
             .application_name("quote-host")
             .options(settings);
-        let pool = PgPoolOptions::new()
+        let acquires = Arc::new(Acquires::default());
+        let pool = counted(PgPoolOptions::new(), &acquires)
             .max_connections(options.max_connections.max(1))
             .min_connections(options.min_connections)
             .acquire_timeout(options.acquire_timeout)
             .idle_timeout(options.idle_timeout)
             .connect_with(connect)
             .await?;
-        Ok(Self { pool })
+        Ok(Self { pool, acquires })
     }
 
     /// The underlying pool (tests, maintenance).
@@ -126,6 +131,7 @@ impl Store for PostgresStore {
             self.pool.size(),
             self.pool.num_idle(),
             options.get_max_connections(),
+            self.acquires.total(),
         )
     }
 

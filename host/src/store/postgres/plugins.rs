@@ -15,7 +15,9 @@ use super::super::types::{
 use super::super::values::{Columns, values};
 use super::super::{rows, sql};
 use super::PostgresStore;
+use super::notify;
 use super::query;
+use crate::changes::Change;
 
 /// Locks the plugin row: concurrent uploads and deletes of one plugin queue here.
 const LOCK_PLUGIN: &str = "SELECT active_version FROM plugins
@@ -52,6 +54,13 @@ impl PluginStore for PostgresStore {
             &sql::version_values(&version, &up.wasm),
         )
         .execute(&mut *tx)
+        .await?;
+        notify::announce(
+            &mut tx,
+            &Change::Plugins {
+                organization: up.organization_id,
+            },
+        )
         .await?;
         tx.commit().await?;
         Ok((version, true))
@@ -135,6 +144,7 @@ impl PluginStore for PostgresStore {
             .await
             // The version was deleted concurrently (the foreign key checks it again).
             .map_err(StoreError::missing_parent)?;
+        notify::announce(&mut tx, &Change::Plugins { organization: org }).await?;
         tx.commit().await?;
         rows::plugin_version(&row)
     }
@@ -162,6 +172,7 @@ impl PluginStore for PostgresStore {
             .await
             // The version was deleted concurrently (the foreign key checks it again).
             .map_err(StoreError::missing_parent)?;
+        notify::announce(&mut tx, &Change::Plugins { organization: org }).await?;
         tx.commit().await?;
         rows::plugin_version(&row)
     }
@@ -176,6 +187,7 @@ impl PluginStore for PostgresStore {
             .fetch_optional(&mut *tx)
             .await?
             .ok_or(StoreError::NotFound)?;
+        notify::announce(&mut tx, &Change::Plugins { organization: org }).await?;
         tx.commit().await?;
         rows::pending_activation(&row)
     }
@@ -213,6 +225,7 @@ impl PluginStore for PostgresStore {
         if deleted.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
+        notify::announce(&mut tx, &Change::Plugins { organization: org }).await?;
         tx.commit().await?;
         Ok(())
     }

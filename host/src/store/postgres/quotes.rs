@@ -20,7 +20,9 @@ use super::super::traits::QuoteStore;
 use super::super::values::{Columns, SqlText, values};
 use super::super::{export, rows, sql};
 use super::PostgresStore;
+use super::notify;
 use super::query;
+use crate::changes::Change;
 
 /// Accepted totals of `[$2, $3)` per currency, summed exactly as NUMERIC and read as
 /// text (the sum may be beyond a decimal's range; [`CurrencySums`] clamps it).
@@ -52,6 +54,13 @@ impl QuoteStore for PostgresStore {
         query(sql::INSERT_QUOTE, &sql::quote_values(&quote))
             .execute(&mut *tx)
             .await?;
+        notify::announce(
+            &mut tx,
+            &Change::Quotes {
+                organization: quote.organization_id,
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(quote)
     }
@@ -108,6 +117,7 @@ impl QuoteStore for PostgresStore {
             let status = current.map(|(status, _)| status);
             return Err(StatusChange::refused(status, update.status));
         };
+        notify::announce(&mut tx, &Change::Quotes { organization: org }).await?;
         tx.commit().await?;
         rows::quote(&row)
     }
@@ -120,6 +130,7 @@ impl QuoteStore for PostgresStore {
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
+        notify::announce(&mut tx, &Change::Quotes { organization: org }).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -156,6 +167,7 @@ impl QuoteStore for PostgresStore {
         else {
             return Err(recalculation_refused(state, expected_revision));
         };
+        notify::announce(&mut tx, &Change::Quotes { organization: org }).await?;
         tx.commit().await?;
         rows::quote(&row)
     }

@@ -13,7 +13,9 @@ use super::super::types::{ApiKey, KeyRevocation, NewApiKey, Organization};
 use super::super::values::{Columns, values};
 use super::super::{rows, sql};
 use super::PostgresStore;
+use super::notify;
 use super::query;
+use crate::changes::Change;
 
 #[async_trait]
 impl TenantStore for PostgresStore {
@@ -53,6 +55,19 @@ impl TenantStore for PostgresStore {
     async fn create_api_key(&self, key: NewApiKey) -> Result<ApiKey> {
         let stored = ApiKey::new(&key);
         let mut tx = self.tenant_tx(stored.organization_id).await?;
+        if let Some(limit) = key.max_unrevoked {
+            let org = stored.organization_id;
+            query(sql::LOCK_API_KEY_CREATION, &values![org])
+                .execute(&mut *tx)
+                .await?;
+            let held = query(sql::COUNT_UNREVOKED_API_KEYS, &values![org])
+                .fetch_one(&mut *tx)
+                .await?
+                .big("n")?;
+            if held >= i64::from(limit) {
+                return Err(StoreError::KeyLimitReached(limit));
+            }
+        }
         query(
             sql::INSERT_API_KEY,
             &sql::api_key_values(&stored, &key.key_hash),
@@ -60,6 +75,14 @@ impl TenantStore for PostgresStore {
         .execute(&mut *tx)
         .await
         .map_err(StoreError::api_key_insert)?;
+        notify::announce(
+            &mut tx,
+            &Change::ApiKey {
+                organization: stored.organization_id,
+                key: stored.id,
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(stored)
     }
@@ -94,6 +117,14 @@ impl TenantStore for PostgresStore {
         let row = query(sql::REVOKE_API_KEY, &values![org, id, now()])
             .fetch_one(&mut *tx)
             .await?;
+        notify::announce(
+            &mut tx,
+            &Change::ApiKey {
+                organization: org,
+                key: id,
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(KeyRevocation::Revoked(rows::api_key(&row)?))
     }

@@ -19,6 +19,7 @@ mod values;
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -30,6 +31,7 @@ use sqlx::sqlite::{
 };
 use sqlx::{Sqlite, Transaction};
 
+use super::acquires::{Acquires, counted};
 use super::clock::ping_within;
 use super::config::PoolOptionsConfig;
 use super::error::{Result, StoreError};
@@ -51,6 +53,7 @@ fn query(sql: &'static str, values: &[Value<'_>]) -> Query<'static, Sqlite, Sqli
 #[derive(Debug)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    acquires: Arc<Acquires>,
     locks: LocalLocks,
 }
 
@@ -73,15 +76,20 @@ impl SqliteStore {
                 StoreError::Unavailable(format!("creating {}: {e}", parent.display()))
             })?;
         }
-        let pool = SqlitePoolOptions::new()
+        let acquires = Arc::new(Acquires::default());
+        let pool = counted(SqlitePoolOptions::new(), &acquires)
             .max_connections(options.max_connections.max(1))
             .min_connections(options.min_connections)
             .acquire_timeout(options.acquire_timeout)
             .idle_timeout(options.idle_timeout)
+            // Pinging each connection before handing it out costs one more round trip
+            // through the connection's worker thread per query; a file does not hang up.
+            .test_before_acquire(false)
             .connect_with(connect)
             .await?;
         Ok(Self {
             pool,
+            acquires,
             locks: LocalLocks::default(),
         })
     }
@@ -118,6 +126,7 @@ impl Store for SqliteStore {
             self.pool.size(),
             self.pool.num_idle(),
             options.get_max_connections(),
+            self.acquires.total(),
         )
     }
 

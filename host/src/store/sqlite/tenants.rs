@@ -50,13 +50,28 @@ impl TenantStore for SqliteStore {
 
     async fn create_api_key(&self, key: NewApiKey) -> Result<ApiKey> {
         let stored = ApiKey::new(&key);
+        // The write lock is held from BEGIN IMMEDIATE: no other creation counts meanwhile.
+        let mut tx = self.write_tx().await?;
+        if let Some(limit) = key.max_unrevoked {
+            let held = query(
+                sql::COUNT_UNREVOKED_API_KEYS,
+                &values![stored.organization_id],
+            )
+            .fetch_one(&mut *tx)
+            .await?
+            .big("n")?;
+            if held >= i64::from(limit) {
+                return Err(StoreError::KeyLimitReached(limit));
+            }
+        }
         query(
             sql::INSERT_API_KEY,
             &sql::api_key_values(&stored, &key.key_hash),
         )
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
         .map_err(StoreError::api_key_insert)?;
+        tx.commit().await?;
         Ok(stored)
     }
 
