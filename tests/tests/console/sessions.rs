@@ -1,7 +1,6 @@
 //! Sessions, forms and the CSRF check over real HTTP, on both databases.
 
-use super::support::{Console, http, post_sign_in, sample_request, sign_in, sign_in_at};
-use quote_host::store::{ConsoleSessionStore, Store};
+use super::support::{Console, FormBody, http, post_sign_in, sample_request, sign_in, sign_in_at};
 use quote_tests::{Backend, TestServer, on_both_databases};
 use reqwest::{Method, StatusCode, header};
 use serde_json::json;
@@ -114,7 +113,7 @@ async fn sign_in_refusals_are_shown_next_to_the_key_field(backend: Backend) {
     for origin in [Some("https://evil.example"), Some("null"), None] {
         let mut request = http()
             .post(format!("{}/console/login", server.base_url))
-            .form(&[("api_key", server.admin_key.as_str())]);
+            .form_body(&[("api_key", server.admin_key.as_str())]);
         if let Some(origin) = origin {
             request = request.header(header::ORIGIN, origin);
         }
@@ -140,7 +139,7 @@ async fn sign_in_refusals_are_shown_next_to_the_key_field(backend: Backend) {
             header::REFERER,
             format!("{}/console/login", server.base_url),
         )
-        .form(&[("api_key", server.admin_key.as_str())])
+        .form_body(&[("api_key", server.admin_key.as_str())])
         .send()
         .await
         .unwrap();

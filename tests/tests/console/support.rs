@@ -16,6 +16,35 @@ pub struct Console {
     pub http: reqwest::Client,
 }
 
+/// A URL-encoded form body (the workspace's reqwest is built without its `form` feature).
+pub trait FormBody {
+    fn form_body(self, fields: &[(&str, &str)]) -> Self;
+}
+
+impl FormBody for reqwest::RequestBuilder {
+    fn form_body(self, fields: &[(&str, &str)]) -> Self {
+        let body = fields
+            .iter()
+            .map(|(name, value)| format!("{}={}", form_encode(name), form_encode(value)))
+            .collect::<Vec<_>>()
+            .join("&");
+        self.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(body)
+    }
+}
+
+fn form_encode(text: &str) -> String {
+    text.bytes()
+        .map(|byte| match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'*' => {
+                (byte as char).to_string()
+            }
+            b' ' => "+".to_string(),
+            _ => format!("%{byte:02X}"),
+        })
+        .collect()
+}
+
 /// A client that does not follow redirects, so a test sees them.
 pub fn http() -> reqwest::Client {
     reqwest::Client::builder()
@@ -29,7 +58,7 @@ pub async fn post_sign_in(base_url: &str, api_key: &str) -> reqwest::Response {
     http()
         .post(format!("{base_url}/console/login"))
         .header(header::ORIGIN, base_url)
-        .form(&[("api_key", api_key)])
+        .form_body(&[("api_key", api_key)])
         .send()
         .await
         .unwrap()
@@ -158,7 +187,7 @@ impl Console {
         self.http
             .post(format!("{}/console/logout", self.base_url))
             .header(header::COOKIE, &self.cookie)
-            .form(&[("csrf", csrf)])
+            .form_body(&[("csrf", csrf)])
             .send()
             .await
             .unwrap()
