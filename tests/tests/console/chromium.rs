@@ -154,7 +154,7 @@ pub async fn click(browser: &Client, selector: &str) {
         .unwrap_or_else(|error| panic!("{selector}: {error}"))
         .click()
         .await
-        .unwrap();
+        .unwrap_or_else(|error| panic!("click {selector}: {error}"));
 }
 
 /// Opens `path` of the console and checks that it sent the browser to sign in.

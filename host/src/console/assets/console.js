@@ -235,15 +235,19 @@ function pluginView(detail) {
     pending,
     el("p", { class: "error", role: "alert", id: `plugin-${plugin.name}-error`, hidden: true }),
   );
+  const newest = Math.max(...detail.versions.map((v) => v.version));
   for (const version of [...detail.versions].reverse()) {
-    section.append(versionView(plugin, version));
+    // Open: the active version, or the newest while none is active (a fresh upload's
+    // Activate button must be reachable without expanding it first).
+    const open = plugin.active_version === version.version || (!plugin.active_version && version.version === newest);
+    section.append(versionView(plugin, version, open));
   }
   return section;
 }
 
-function versionView(plugin, version) {
+function versionView(plugin, version, open) {
   const active = plugin.active_version === version.version;
-  const box = el("details", { class: "version", open: active ? true : null, "data-version": version.version });
+  const box = el("details", { class: "version", open: open ? true : null, "data-version": version.version });
   const actions = [];
   if (isAdmin && !active) {
     const rollback = plugin.active_version && version.version < plugin.active_version;
