@@ -4,7 +4,7 @@
 //! UPDATE cannot write a row for another tenant (or for nobody).
 
 use crate::fixtures::{new_org, new_quote, pricing};
-use crate::store::{NewActivity, NewApiKey, NewPluginVersion, Role, Store};
+use crate::store::{NewActivity, NewApiKey, NewConsoleSession, NewPluginVersion, Role, Store};
 use chrono::Utc;
 use quote_tests::stores;
 use serde_json::json;
@@ -14,9 +14,10 @@ use uuid::Uuid;
 
 /// The tables the migration protects; the test also finds any table with an
 /// `organization_id` column and insists it is protected too.
-const PROTECTED: [&str; 9] = [
+const PROTECTED: [&str; 10] = [
     "activity_logs",
     "api_keys",
+    "console_sessions",
     "organization_branding",
     "plugin_activations",
     "plugin_versions",
@@ -103,6 +104,19 @@ async fn populate(store: &dyn Store, org: Uuid) {
         .await
         .unwrap();
     store.set_branding(org, Some("footer"), None).await.unwrap();
+    store
+        .create_console_session(
+            NewConsoleSession {
+                token_hash: format!("{0}{0}", org.simple()),
+                organization_id: org,
+                api_key_id: key.id,
+                created_at: Utc::now(),
+                expires_at: tomorrow,
+            },
+            50,
+        )
+        .await
+        .unwrap();
     store
         .insert_activity_batch(&[NewActivity {
             organization_id: Some(org),
