@@ -25,8 +25,9 @@ struct Held {
     stale_at: Option<Instant>,
 }
 
-/// By organization and the request's plugin reference (`""` for "the active one").
-type Key = (Uuid, String);
+/// By organization and the request's plugin reference (`None` for "the active one", so
+/// that a reference the store refuses, such as `""`, never shares its entry).
+type Key = (Uuid, Option<String>);
 
 /// Recently resolved versions. Off (every lookup resolves) when built with a TTL of 0.
 pub struct PluginCache {
@@ -68,7 +69,7 @@ impl PluginCache {
         let Some(entries) = &self.entries else {
             return resolve.await.map(Arc::new);
         };
-        let key = (organization, reference.unwrap_or_default().to_string());
+        let key = (organization, reference.map(str::to_owned));
         if let Some(held) = entries.get(&key).await {
             if held.stale_at.is_none_or(|at| Instant::now() < at) {
                 return Ok(held.resolved);

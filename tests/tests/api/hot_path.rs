@@ -137,7 +137,25 @@ async fn health_reuses_a_recent_check(backend: Backend) {
     assert_eq!(after - before - read, 20);
 }
 
+/// The cache keys "no reference" apart from every named one: an empty name, which the
+/// store refuses, is refused after the active plugin was cached too.
+async fn an_empty_reference_is_not_the_cached_active_plugin(backend: Backend) {
+    let server = quiet_server(backend, 1_000).await;
+    let admin = server.admin();
+    for _ in 0..2 {
+        admin
+            .post("/api/quotes/calculate", &calculation(None))
+            .await
+            .expect(200);
+    }
+    admin
+        .post("/api/quotes/calculate", &calculation(Some("")))
+        .await
+        .expect_error(404, "plugin_not_found");
+}
+
 on_both_databases!(
     a_warm_calculation_makes_no_database_round_trip,
+    an_empty_reference_is_not_the_cached_active_plugin,
     health_reuses_a_recent_check,
 );
