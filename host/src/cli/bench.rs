@@ -1,9 +1,7 @@
 //! `quote-host plugin bench`: what one call of a plugin costs, measured the way the server
 //! runs it (a fresh instance per call, the server's limits), in one process.
 
-use super::plugin::{
-    EXIT_BAD_INPUT, EXIT_CALL_FAILED, harness_runtime, load_failed, print_json, read, read_request,
-};
+use super::plugin::{EXIT_CALL_FAILED, load_for_harness, print_json};
 use crate::runtime::{CallFailure, RuntimeConfig};
 use clap::Args;
 use serde::Serialize;
@@ -79,18 +77,9 @@ fn nearest_rank(sorted: &[Duration], fraction: f64) -> Duration {
 pub(super) async fn bench(args: BenchArgs) -> ExitCode {
     let config = RuntimeConfig::default();
     let limits = config.calculation_limits();
-    let Some(runtime) = harness_runtime(config) else {
-        return ExitCode::FAILURE;
-    };
-    let Some(bytes) = read(&args.file) else {
-        return ExitCode::from(EXIT_BAD_INPUT);
-    };
-    let Some(request) = read_request(&args.input) else {
-        return ExitCode::from(EXIT_BAD_INPUT);
-    };
-    let plugin = match runtime.load_bytes(bytes).await {
-        Ok(plugin) => plugin,
-        Err(error) => return load_failed(&args.file, &error),
+    let (runtime, plugin, request) = match load_for_harness(config, &args.file, &args.input).await {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
     };
     let mut samples = Vec::with_capacity(args.runs as usize);
     for index in 0..args.warmup + args.runs {

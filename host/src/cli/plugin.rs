@@ -135,23 +135,10 @@ async fn run_plugin(args: RunArgs) -> ExitCode {
         memory_mib: args.memory_mib.unwrap_or(defaults.memory_mib),
         ..defaults
     };
-    let limits = CallLimits {
-        timeout: Duration::from_millis(config.timeout_ms),
-        fuel: config.fuel,
-        memory_bytes: config.memory_mib * 1024 * 1024,
-    };
-    let Some(runtime) = harness_runtime(config) else {
-        return ExitCode::FAILURE;
-    };
-    let Some(bytes) = read(&args.file) else {
-        return ExitCode::from(EXIT_BAD_INPUT);
-    };
-    let Some(request) = read_request(&args.input) else {
-        return ExitCode::from(EXIT_BAD_INPUT);
-    };
-    let plugin = match runtime.load_bytes(bytes).await {
-        Ok(plugin) => plugin,
-        Err(error) => return load_failed(&args.file, &error),
+    let limits = config.calculation_limits();
+    let (runtime, plugin, request) = match load_for_harness(config, &args.file, &args.input).await {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
     };
     let Some((called, timing)) = on_executor(runtime, plugin, request, limits).await else {
         return ExitCode::FAILURE;
@@ -172,6 +159,23 @@ async fn run_plugin(args: RunArgs) -> ExitCode {
             ExitCode::from(EXIT_CALL_FAILED)
         }
     }
+}
+
+/// What `run` and `bench` start from: the harness runtime, the plugin file loaded into it
+/// and the request file read; or the exit code, the reason already printed.
+pub(super) async fn load_for_harness(
+    config: RuntimeConfig,
+    file: &PathBuf,
+    input: &PathBuf,
+) -> Result<(Runtime, Arc<CompiledPlugin>, QuoteRequest), ExitCode> {
+    let runtime = harness_runtime(config).ok_or(ExitCode::FAILURE)?;
+    let bytes = read(file).ok_or(ExitCode::from(EXIT_BAD_INPUT))?;
+    let request = read_request(input).ok_or(ExitCode::from(EXIT_BAD_INPUT))?;
+    let plugin = runtime
+        .load_bytes(bytes)
+        .await
+        .map_err(|error| load_failed(file, &error))?;
+    Ok((runtime, plugin, request))
 }
 
 /// The request file of `run` and `bench`: the HTTP calculate body plus an optional
