@@ -354,6 +354,27 @@ pub fn plugin_bytes(crate_name: &str) -> Vec<u8> {
 }
 
 impl TestServer {
+    /// Runs the `quote-host` CLI `binary` (a test binary's
+    /// `env!("CARGO_BIN_EXE_quote-host-under-test")`) on this server's database and data
+    /// folder, and returns its stdout; a failed command fails the test with its stderr.
+    pub fn run_cli(&self, binary: &str, args: &[&str]) -> String {
+        let output = std::process::Command::new(binary)
+            .args(args)
+            .env("QUOTE_DATABASE__URL", &self.database.url)
+            .env("QUOTE_DATA_DIR", self.data_dir.path())
+            .env("QUOTE_LOG", "warn")
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "quote-host {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    }
+}
+
+impl TestServer {
     /// Stores exchange rates directly in the server's database (as the daily fetch
     /// would), for `date`: `(from, to, rate)` triples.
     pub async fn seed_rates(&self, date: &str, rates: &[(&str, &str, &str)]) {

@@ -36,7 +36,6 @@ mod stalled_exports;
 mod verify_rates;
 
 use quote_tests::{Client, TestServer};
-use std::process::Command;
 
 /// Creates another organization, empty (`--no-plugin`), and an admin key for it with
 /// the `quote-host` CLI, against the server's database, and returns a client with that key.
@@ -54,19 +53,7 @@ pub fn organization_from_cli(server: &TestServer, name: &str, flags: &[&str]) ->
 
 /// Runs the `quote-host` CLI on the server's database and data folder; its stdout.
 pub fn cli(server: &TestServer, args: &[&str]) -> String {
-    let output = Command::new(env!("CARGO_BIN_EXE_quote-host-under-test"))
-        .args(args)
-        .env("QUOTE_DATABASE__URL", &server.database.url)
-        .env("QUOTE_DATA_DIR", server.data_dir.path())
-        .env("QUOTE_LOG", "warn")
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "quote-host {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
+    server.run_cli(env!("CARGO_BIN_EXE_quote-host-under-test"), args)
 }
 
 quote_tests::environment_tests!();

@@ -8,7 +8,6 @@ mod noisy;
 use quote_tests::server::plugin_bytes;
 use quote_tests::{Client, TestServer};
 use serde_json::{Value, json};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 /// Creates an organization with no plugin and an admin key for it with the CLI, against
@@ -20,19 +19,7 @@ pub fn other_organization(server: &TestServer, name: &str) -> Client {
 }
 
 fn cli(server: &TestServer, args: &[&str]) -> String {
-    let output = Command::new(env!("CARGO_BIN_EXE_quote-host-under-test"))
-        .args(args)
-        .env("QUOTE_DATABASE__URL", &server.database.url)
-        .env("QUOTE_DATA_DIR", server.data_dir.path())
-        .env("QUOTE_LOG", "warn")
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "quote-host {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
+    server.run_cli(env!("CARGO_BIN_EXE_quote-host-under-test"), args)
 }
 
 /// A one-item RUB calculation, with `plugin` ("name@version") when given.
