@@ -112,17 +112,25 @@ async fn health_reuses_a_recent_check(backend: Backend) {
     let server = quiet_server(backend, 60_000).await;
     let (admin, anonymous) = (server.admin(), server.anonymous());
     anonymous.get("/api/health").await.expect(200);
-    let read = cost_of_a_read(&admin).await;
-    let before = acquired(&admin).await;
-    let checks = (0..20).map(|_| anonymous.get("/api/health"));
-    for reply in futures::future::join_all(checks).await {
-        reply.expect(200);
+    // A background write of the server's own (a key's first `last_used_at`) can land in
+    // one window; without reuse every window holds 20 pings, so three tries stay a check.
+    let mut extra = Vec::new();
+    for _ in 0..3 {
+        let read = cost_of_a_read(&admin).await;
+        let before = acquired(&admin).await;
+        let checks = (0..20).map(|_| anonymous.get("/api/health"));
+        for reply in futures::future::join_all(checks).await {
+            reply.expect(200);
+        }
+        extra.push(acquired(&admin).await - before - read);
+        if extra.last() == Some(&0) {
+            break;
+        }
     }
-    let after = acquired(&admin).await;
     assert_eq!(
-        after - before,
-        read,
-        "20 health checks within a minute ping 0 times"
+        extra.last(),
+        Some(&0),
+        "20 health checks within a minute ping 0 times; connections beyond the reads: {extra:?}"
     );
 
     // With no reuse, each check is a ping.
