@@ -12,6 +12,10 @@ use std::time::Duration;
 /// The currency every central-bank rate is quoted against; cross rates go through it.
 pub const PIVOT: &str = "RUB";
 
+/// ISO 4217 "no currency": an item in it is priced by the plugin from its own attributes
+/// (an import's purchase price with a per-item rate, say), so no stored rate is looked up.
+pub const NO_CURRENCY: &str = "XXX";
+
 /// Why a snapshot could not be assembled.
 #[derive(Debug, thiserror::Error)]
 pub enum SnapshotError {
@@ -60,6 +64,7 @@ impl RateBook {
     /// The stored records that price every `currency` in `quote_currency` on `date`:
     /// the direct pair, else its inverse, else both legs through [`PIVOT`]. Records are
     /// passed on as stored; the plugin does the arithmetic, so nothing is rounded here.
+    /// [`NO_CURRENCY`] needs no rate.
     pub async fn snapshot(
         &self,
         currencies: &BTreeSet<String>,
@@ -70,6 +75,7 @@ impl RateBook {
         for currency in currencies
             .iter()
             .filter(|currency| currency.as_str() != quote_currency)
+            .filter(|currency| currency.as_str() != NO_CURRENCY)
         {
             for record in self.pair(currency, quote_currency, date).await? {
                 if !records.iter().any(|known| known.id == record.id) {

@@ -104,6 +104,22 @@ impl Scenario {
     pub fn all_expectations(&self) -> impl Iterator<Item = &Expectation> {
         self.expectations.iter().chain(&self.quote_expectations)
     }
+
+    /// Every expectation the JSON `result` of a calculate answer (`{items: [{breakdown}],
+    /// breakdown}`) misses, as messages; empty when all match.
+    pub fn misses_in_json(&self, result: &Value) -> Vec<String> {
+        self.all_expectations()
+            .filter_map(|expectation| {
+                let breakdown = match expectation.item_index {
+                    Some(index) => &result["items"][index]["breakdown"],
+                    None => &result["breakdown"],
+                };
+                expectation
+                    .check(breakdown.get(&expectation.field).and_then(Value::as_str))
+                    .err()
+            })
+            .collect()
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -74,19 +74,7 @@ async fn prepare(
 fn check(scenario: &Path, response: &Path) -> anyhow::Result<ExitCode> {
     let scenario = golden_map::load_scenario(scenario);
     let response: Value = serde_json::from_slice(&std::fs::read(response)?)?;
-    let result = &response["result"];
-    let mut misses = Vec::new();
-    for expectation in scenario.all_expectations() {
-        let breakdown = match expectation.item_index {
-            Some(index) => &result["items"][index]["breakdown"],
-            None => &result["breakdown"],
-        };
-        if let Err(miss) =
-            expectation.check(breakdown.get(&expectation.field).and_then(Value::as_str))
-        {
-            misses.push(miss);
-        }
-    }
+    let misses = scenario.misses_in_json(&response["result"]);
     let compared = scenario.all_expectations().count();
     println!(
         "{}: {}/{compared} workbook values matched",

@@ -1,5 +1,5 @@
 //! The reference import-pricing rule set over HTTP: uploaded like any tenant's plugin,
-//! it prices a golden workbook scenario through `POST /api/quotes/calculate`, with the
+//! it prices golden workbook scenarios through `POST /api/quotes/calculate`, with each
 //! scenario's exchange rates stored as the server's own, to the workbook's values.
 
 use quote_tests::server::plugin_bytes;
@@ -10,9 +10,30 @@ use std::path::Path;
 #[path = "../../../plugins/import-calc/tests/golden_map.rs"]
 mod golden_map;
 
-const SCENARIO: &str = "test_raschet_multi_currency_correct_rate_2711.json";
+/// Products in five currencies, each with a stored rate.
+const MULTI_CURRENCY: &str = "test_raschet_multi_currency_correct_rate_2711.json";
+/// The 93-product workbook; products without a purchase currency are `XXX` items, which
+/// need no stored rate (the plugin prices them from their own rate attribute).
+const NINETY_THREE: &str = "test_raschet.json";
 
-async fn a_golden_scenario_prices_over_http(backend: Backend) {
+async fn the_multi_currency_scenario_prices_over_http(backend: Backend) {
+    prices_over_http(backend, MULTI_CURRENCY).await;
+}
+
+async fn the_93_product_scenario_prices_over_http(backend: Backend) {
+    let request = prices_over_http(backend, NINETY_THREE).await;
+    assert!(
+        request["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|item| item["currency"] == golden_map::NO_CURRENCY),
+        "the scenario has items in no currency, which must price without a stored rate"
+    );
+}
+
+/// Prices `scenario` and checks every workbook value; returns the request it sent.
+async fn prices_over_http(backend: Backend, scenario: &str) -> Value {
     let server = TestServer::start(backend).await;
     let admin = server.admin();
     admin
@@ -21,7 +42,7 @@ async fn a_golden_scenario_prices_over_http(backend: Backend) {
         .expect(201);
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../plugins/import-calc/golden")
-        .join(SCENARIO);
+        .join(scenario);
     let scenario = golden_map::load_scenario(&path);
 
     // The scenario's rates become stored rates; the server supplies them itself.
@@ -52,31 +73,24 @@ async fn a_golden_scenario_prices_over_http(backend: Backend) {
         "the plugin got exactly the scenario's rates"
     );
 
-    let result = &priced.body["result"];
-    let mut misses = Vec::new();
-    for expectation in scenario.all_expectations() {
-        let breakdown = match expectation.item_index {
-            Some(index) => &result["items"][index]["breakdown"],
-            None => &result["breakdown"],
-        };
-        if let Err(miss) =
-            expectation.check(breakdown.get(&expectation.field).and_then(Value::as_str))
-        {
-            misses.push(miss);
-        }
-    }
+    let misses = scenario.misses_in_json(&priced.body["result"]);
     let compared = scenario.all_expectations().count();
     eprintln!(
         "{}: {}/{compared} values matched over HTTP",
         scenario.name,
         compared - misses.len()
     );
+    assert!(compared > 0, "the scenario has workbook values to compare");
     assert!(
         misses.is_empty(),
         "{} misses:\n{}",
         misses.len(),
         misses.join("\n")
     );
+    request
 }
 
-on_both_databases!(a_golden_scenario_prices_over_http);
+on_both_databases!(
+    the_multi_currency_scenario_prices_over_http,
+    the_93_product_scenario_prices_over_http
+);
