@@ -6,7 +6,7 @@
 
 use super::error::{ApiError, ApiResult, ErrorBody, pricing_error};
 use super::extract::{Admin, AppJson, AppPath, AppQuery};
-use super::plugins::{read_upload, rejected_plugin};
+use super::plugins::{read_upload, rejected_upload};
 use super::quotes::status_filter;
 use super::throttle::CostCharge;
 use crate::app::AppState;
@@ -101,7 +101,7 @@ async fn replay_plugin_version(
     responses((status = 200, body = ReplayReport), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
               (status = 422, body = ErrorBody, description = "Not a component, wrong world, describe failed, or compiling took too long"),
-              (status = 429, body = ErrorBody), (status = 503, body = ErrorBody, description = "Every compile slot is busy (compile_busy)")))]
+              (status = 429, body = ErrorBody), (status = 503, body = ErrorBody, description = "Every compile slot is busy (compile_busy), or no calculation slot was free to run describe (calculation_capacity)")))]
 async fn replay_candidate(
     State(state): State<AppState>,
     Admin(caller): Admin,
@@ -116,10 +116,10 @@ async fn replay_candidate(
     replay_size(&state, &request)?;
     let bytes = read_upload(&headers, body, state.config.http.max_upload_bytes).await?;
     let (plugin, info) = state
-        .runtime
-        .inspect(bytes)
+        .pricer
+        .inspect(caller.organization.id, bytes)
         .await
-        .map_err(rejected_plugin)?;
+        .map_err(|error| rejected_upload(error, &caller))?;
     let candidate = Candidate {
         reference: PluginRef {
             name,

@@ -1,12 +1,13 @@
 //! The plugin registry: upload (validated and compiled before anything is stored),
 //! versions and their views, deletion. Activation lives in `plugin_activation.rs`.
 
-use super::error::{ApiError, ApiResult, ErrorBody};
+use super::error::{ApiError, ApiResult, ErrorBody, pricing_error};
 use super::extract::{Admin, AppPath, AppQuery, Auth};
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::changes::Change;
 use crate::contract::{PluginInfo, VariableSpec};
+use crate::quoting::PricingError;
 use crate::runtime::LoadError;
 use crate::store::{NewPluginVersion, Plugin, PluginVersion, StoreError};
 use axum::Json;
@@ -137,7 +138,7 @@ pub(super) fn plugin_not_found(name: &str) -> ApiError {
               (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
               (status = 422, body = ErrorBody, description = "Not a component, wrong world, describe failed, or compiling took too long (compile_timeout)"),
               (status = 429, body = ErrorBody),
-              (status = 503, body = ErrorBody, description = "Every compile slot is busy (compile_busy); retry after the Retry-After seconds")))]
+              (status = 503, body = ErrorBody, description = "Every compile slot is busy (compile_busy), or no calculation slot was free to run describe (calculation_capacity); retry after the Retry-After seconds")))]
 async fn upload_plugin(
     State(state): State<AppState>,
     Admin(caller): Admin,
@@ -148,10 +149,10 @@ async fn upload_plugin(
     check_name(&query.name)?;
     let bytes = read_upload(&headers, body, state.config.http.max_upload_bytes).await?;
     let (plugin, info) = state
-        .runtime
-        .inspect(bytes.clone())
+        .pricer
+        .inspect(caller.organization.id, bytes.clone())
         .await
-        .map_err(rejected_plugin)?;
+        .map_err(|error| rejected_upload(error, &caller))?;
     let describe = serde_json::to_value(&info).map_err(ApiError::internal)?;
     let upload = NewPluginVersion {
         organization_id: caller.organization.id,
@@ -219,7 +220,15 @@ pub(super) async fn read_upload(
     Ok(bytes.to_vec())
 }
 
-pub(super) fn rejected_plugin(error: LoadError) -> ApiError {
+/// Why an upload's check failed: the plugin itself, or no room to run its `describe`.
+pub(super) fn rejected_upload(error: PricingError, caller: &Caller) -> ApiError {
+    match error {
+        PricingError::Load(error) => rejected_plugin(error),
+        other => pricing_error(other, caller),
+    }
+}
+
+fn rejected_plugin(error: LoadError) -> ApiError {
     match error {
         LoadError::Internal(_) | LoadError::Fetch(_) => ApiError::internal(error),
         LoadError::CompileBusy { .. } => ApiError::from_compile_busy(&error),

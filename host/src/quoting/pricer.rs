@@ -310,6 +310,38 @@ impl Pricer {
         Ok(priced)
     }
 
+    /// The upload check of an organization's plugin: compiled (in the compile slots),
+    /// then its `describe` run through the gate like a calculation, in the organization's
+    /// share of the guest executor, so a describe that spins slows no other tenant.
+    /// Nothing of a refused plugin is kept.
+    pub async fn inspect(
+        &self,
+        organization: Uuid,
+        bytes: Vec<u8>,
+    ) -> Result<(Arc<CompiledPlugin>, PluginInfo), PricingError> {
+        let candidate = self
+            .runtime
+            .candidate(bytes)
+            .await
+            .map_err(PricingError::Load)?;
+        let (runtime, plugin) = (self.runtime.clone(), candidate.plugin().clone());
+        let described = async move { runtime.describe(&plugin).await };
+        let (described, _timing) = self
+            .calculations
+            .run(organization, described)
+            .await
+            .map_err(gate_refusal)?;
+        let report = match &described {
+            Ok(outcome) => &outcome.report,
+            Err(failure) => &failure.report,
+        };
+        self.calculations
+            .record_fuel(organization, report.fuel_used);
+        let info = described.map_err(|failure| PricingError::Load(LoadError::Describe(failure)))?;
+        self.runtime.keep(&candidate).await;
+        Ok((candidate.plugin().clone(), info.value))
+    }
+
     /// Runs one stored plugin version on a complete request (rates included), as it
     /// is: verification replays what was accepted then.
     pub async fn run(
@@ -347,10 +379,7 @@ impl Pricer {
             .calculations
             .run(organization, calculation)
             .await
-            .map_err(|refusal| match refusal {
-                GateRefusal::Busy => PricingError::Busy,
-                GateRefusal::Lost => PricingError::Lost,
-            })?;
+            .map_err(gate_refusal)?;
         record_calculation(&called);
         let report = match &called {
             Ok(outcome) => &outcome.report,
@@ -366,6 +395,13 @@ impl Pricer {
             report: outcome.report,
             timing,
         })
+    }
+}
+
+fn gate_refusal(refusal: GateRefusal) -> PricingError {
+    match refusal {
+        GateRefusal::Busy => PricingError::Busy,
+        GateRefusal::Lost => PricingError::Lost,
     }
 }
 

@@ -42,10 +42,17 @@ struct Counters {
 
 /// A plugin compiled and linked but not kept yet: when `compiled` is set, nothing of it
 /// is on disk or in memory, so dropping it leaves no trace.
-pub(super) struct Candidate {
+pub struct UnkeptPlugin {
     pub(super) plugin: Arc<CompiledPlugin>,
     /// The component, when it was compiled for this candidate (not loaded from a cache).
     compiled: Option<Component>,
+}
+
+impl UnkeptPlugin {
+    /// The compiled plugin, not kept anywhere yet.
+    pub fn plugin(&self) -> &Arc<CompiledPlugin> {
+        &self.plugin
+    }
 }
 
 pub(super) struct PluginCache {
@@ -113,10 +120,10 @@ impl PluginCache {
 
     /// The plugin made of `bytes`, compiled if no cache has it, but kept nowhere new
     /// until [`PluginCache::keep`]: the upload check, which may still refuse it.
-    pub(super) async fn candidate(&self, bytes: Vec<u8>) -> Result<Candidate, LoadError> {
+    pub(super) async fn candidate(&self, bytes: Vec<u8>) -> Result<UnkeptPlugin, LoadError> {
         let sha256 = sha256_hex(&bytes);
         if let Some(plugin) = self.memory_hit(&sha256).await {
-            return Ok(Candidate {
+            return Ok(UnkeptPlugin {
                 plugin,
                 compiled: None,
             });
@@ -125,7 +132,7 @@ impl PluginCache {
     }
 
     /// Keeps an accepted candidate: its artifact on disk, the plugin in memory.
-    pub(super) async fn keep(&self, candidate: &Candidate) {
+    pub(super) async fn keep(&self, candidate: &UnkeptPlugin) {
         self.save_artifact(candidate).await;
         self.loaded
             .insert(candidate.plugin.sha256.clone(), candidate.plugin.clone())
@@ -146,7 +153,7 @@ impl PluginCache {
     }
 
     /// Loads from disk, else compiles; then links. Writes nothing.
-    async fn prepare<F>(&self, sha256: &str, fetch: F) -> Result<Candidate, LoadError>
+    async fn prepare<F>(&self, sha256: &str, fetch: F) -> Result<UnkeptPlugin, LoadError>
     where
         F: Future<Output = Result<Vec<u8>, String>>,
     {
@@ -170,13 +177,13 @@ impl PluginCache {
             size_bytes: (image.end as usize - image.start as usize) as u64,
             pre,
         });
-        Ok(Candidate {
+        Ok(UnkeptPlugin {
             plugin,
             compiled: compiled.then_some(component),
         })
     }
 
-    async fn save_artifact(&self, candidate: &Candidate) {
+    async fn save_artifact(&self, candidate: &UnkeptPlugin) {
         let (Some(artifacts), Some(component)) = (self.artifacts.clone(), &candidate.compiled)
         else {
             return;

@@ -9,7 +9,7 @@ mod engine;
 mod error;
 mod wasi;
 
-pub use cache::CacheStats;
+pub use cache::{CacheStats, UnkeptPlugin};
 pub use error::{CallError, CallFailure, CallReport, LoadError};
 
 use crate::contract::{PluginInfo, QuoteRequest, QuoteResult};
@@ -221,17 +221,31 @@ impl Runtime {
     /// Loads the bytes and asks the plugin what it is: the upload check.
     /// Nothing of a refused plugin remains: it is written to the artifact directory and
     /// kept in memory only once `describe` has passed.
+    /// Runs `describe` where it is called: for the CLI and the start-up install, with
+    /// no tenant to share with ([`Pricer::inspect`](crate::quoting::Pricer::inspect) runs
+    /// an upload's on the guest executor).
     pub async fn inspect(
         &self,
         bytes: Vec<u8>,
     ) -> Result<(Arc<CompiledPlugin>, PluginInfo), LoadError> {
-        let candidate = self.plugins.candidate(bytes).await?;
+        let candidate = self.candidate(bytes).await?;
         let info = self
             .describe(&candidate.plugin)
             .await
             .map_err(LoadError::Describe)?;
-        self.plugins.keep(&candidate).await;
+        self.keep(&candidate).await;
         Ok((candidate.plugin, info.value))
+    }
+
+    /// The first step of the upload check: the bytes validated and compiled (or found
+    /// compiled), kept nowhere until [`Runtime::keep`].
+    pub async fn candidate(&self, bytes: Vec<u8>) -> Result<UnkeptPlugin, LoadError> {
+        self.plugins.candidate(bytes).await
+    }
+
+    /// Keeps a candidate whose `describe` passed: its artifact on disk, the plugin in memory.
+    pub async fn keep(&self, candidate: &UnkeptPlugin) {
+        self.plugins.keep(candidate).await;
     }
 
     /// Calls `describe` under the describe limits.

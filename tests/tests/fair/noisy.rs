@@ -28,15 +28,38 @@ struct Flood {
 }
 
 impl Flood {
+    /// Calculations of `body`.
     fn start(client: &Client, body: Value, callers: usize) -> Self {
+        let client = client.clone();
+        Self::of(callers, move || {
+            let (client, body) = (client.clone(), body.clone());
+            async move { client.post("/api/quotes/calculate", &body).await }
+        })
+    }
+
+    /// Uploads of the bundled plugin `crate_name`.
+    fn uploads(client: &Client, crate_name: &str, callers: usize) -> Self {
+        let (client, wasm) = (client.clone(), plugin_bytes(crate_name));
+        Self::of(callers, move || {
+            let (client, wasm) = (client.clone(), wasm.clone());
+            async move { client.upload("flood", wasm).await }
+        })
+    }
+
+    /// `callers` tasks, each making the request `ask` makes until stopped.
+    fn of<A, F>(callers: usize, ask: A) -> Self
+    where
+        A: Fn() -> F + Clone + Send + 'static,
+        F: std::future::Future<Output = quote_tests::server::Reply> + Send,
+    {
         let stop = Arc::new(AtomicBool::new(false));
         let callers = (0..callers)
             .map(|_| {
-                let (client, body, stop) = (client.clone(), body.clone(), stop.clone());
+                let (ask, stop) = (ask.clone(), stop.clone());
                 tokio::spawn(async move {
                     let mut answers = BTreeMap::new();
                     while !stop.load(Ordering::Relaxed) {
-                        let reply = client.post("/api/quotes/calculate", &body).await;
+                        let reply = ask().await;
                         let mut answer = reply.status.as_u16().to_string();
                         if reply.status.as_u16() == 503 {
                             assert!(reply.headers.contains_key("retry-after"), "{}", reply.text);
@@ -177,6 +200,39 @@ async fn b_is_served_while_a_sleeps(backend: Backend) {
     assert!(p99 < B_P99_BOUND, "B's p99 {p99:?} while A sleeps");
 }
 
+async fn b_is_served_while_a_uploads_spinning_describes(backend: Backend) {
+    let _alone = alone().await;
+    let server = TestServer::start_with(backend, |config| {
+        config.runtime.fuel = 1_000_000_000;
+        config.runtime.describe_timeout_ms = 1_000;
+    })
+    .await;
+    let a = other_organization(&server, "uploader");
+    let b = server.admin();
+    let b_body = calculation(None, json!({}));
+    closed_loop(&b, &b_body, Duration::from_millis(300)).await; // warm
+    let alone = closed_loop(&b, &b_body, Duration::from_secs(2)).await;
+    let uploads = Flood::uploads(&a, "hostile-describe-loop", FLOOD / 4);
+    // An upload's describe runs on the guest executor, in A's share.
+    until_queued(&b, &organization_id(&a).await, 1).await;
+    let flooded = closed_loop(&b, &b_body, Duration::from_secs(3)).await;
+    let a_answers = uploads.stop().await;
+    report("describe-loop uploads", &alone, &flooded);
+    eprintln!("describe-loop uploads: A's answers {a_answers:?}");
+    assert!(
+        a_answers.keys().any(|answer| answer.starts_with("422")),
+        "A's spinning describes are refused at their limit: {a_answers:?}"
+    );
+    assert!(
+        a_answers.keys().all(|answer| answer.starts_with("422")
+            || answer == "503 compile_busy"
+            || answer == "503 calculation_capacity"),
+        "A's uploads are refused for the plugin or for capacity only: {a_answers:?}"
+    );
+    let p99 = flooded.percentile(0.99);
+    assert!(p99 < B_P99_BOUND, "B's p99 {p99:?} while A uploads");
+}
+
 async fn a_at_its_limit_is_throttled_not_starved(backend: Backend) {
     let _alone = alone().await;
     // Default caps: 8 calculations of A in flight, the rest wait at the gate.
@@ -221,5 +277,6 @@ async fn a_at_its_limit_is_throttled_not_starved(backend: Backend) {
 on_both_databases!(
     b_is_served_while_a_loops,
     b_is_served_while_a_sleeps,
+    b_is_served_while_a_uploads_spinning_describes,
     a_at_its_limit_is_throttled_not_starved,
 );
