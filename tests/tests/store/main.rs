@@ -13,6 +13,7 @@ mod ops;
 mod plugins;
 mod quotes;
 mod row_security;
+mod session_cap;
 mod tenants;
 
 use std::collections::BTreeSet;
