@@ -9,6 +9,7 @@ pub use quote_host::store;
 
 mod fixtures;
 mod key_cap;
+mod monthly;
 mod ops;
 mod plugins;
 mod quotes;
