@@ -87,6 +87,7 @@ pub struct Background {
 impl App {
     /// Connects the store, applies migrations and starts the runtime.
     pub async fn start(config: Config) -> anyhow::Result<(Self, Background)> {
+        config.dashboard.check().map_err(anyhow::Error::msg)?;
         let store = connect_store(&config).await?;
         store
             .migrate()
@@ -162,6 +163,7 @@ impl App {
         let dashboard = Arc::new(DashboardCache::new(
             config.dashboard.cache_entries,
             Duration::from_secs(config.dashboard.cache_ttl_s),
+            config.dashboard.chart_months,
         ));
         let changes = Arc::new(Changes::new());
         changes.subscribe(auth.clone());

@@ -450,6 +450,10 @@ pub struct DashboardConfig {
     pub cache_entries: u64,
     /// How long cached stats live, in seconds. Default 300.
     pub cache_ttl_s: u64,
+    /// Calendar months (UTC, the current one included) of accepted totals in the stats'
+    /// `accepted_by_month` and the console's chart, 1 to 36; anything else is refused at
+    /// start-up. Default 12.
+    pub chart_months: u32,
 }
 
 impl Default for DashboardConfig {
@@ -457,7 +461,24 @@ impl Default for DashboardConfig {
         Self {
             cache_entries: 10_000,
             cache_ttl_s: 300,
+            chart_months: 12,
         }
+    }
+}
+
+impl DashboardConfig {
+    /// Why this section cannot be used, if it cannot.
+    pub fn check(&self) -> Result<(), String> {
+        let range = crate::dashboard::CHART_MONTHS;
+        if range.contains(&self.chart_months) {
+            return Ok(());
+        }
+        Err(format!(
+            "dashboard.chart_months must be {} to {}, got {}",
+            range.start(),
+            range.end(),
+            self.chart_months
+        ))
     }
 }
 

@@ -18,17 +18,23 @@ pub struct CachedStats {
 /// Most recent quotes shown.
 pub const RECENT_QUOTES: u32 = 5;
 
+/// The range of `dashboard.chart_months`.
+pub const CHART_MONTHS: std::ops::RangeInclusive<u32> = 1..=36;
+
 pub struct DashboardCache {
     cache: moka::future::Cache<Uuid, CachedStats>,
+    /// Months of the accepted series in each organization's stats.
+    chart_months: u32,
 }
 
 impl DashboardCache {
-    pub fn new(entries: u64, ttl: Duration) -> Self {
+    pub fn new(entries: u64, ttl: Duration, chart_months: u32) -> Self {
         Self {
             cache: moka::future::Cache::builder()
                 .max_capacity(entries)
                 .time_to_live(ttl)
                 .build(),
+            chart_months,
         }
     }
 
@@ -44,7 +50,9 @@ impl DashboardCache {
         }
         metrics::counter!("dashboard_cache_requests_total", "result" => "miss").increment(1);
         let now = Utc::now();
-        let stats = store.quote_stats(organization, month_window(now)).await?;
+        let stats = store
+            .quote_stats(organization, month_window(now, self.chart_months))
+            .await?;
         let cached = CachedStats {
             stats: Arc::new(stats),
             computed_at: now,
@@ -78,8 +86,9 @@ impl Invalidate for DashboardCache {
     }
 }
 
-/// The previous, current and next month starts (UTC) around `now`.
-pub fn month_window(now: DateTime<Utc>) -> StatsWindow {
+/// The previous, current and next month starts (UTC) around `now`, and a series of
+/// `chart_months` months ending with the current one.
+pub fn month_window(now: DateTime<Utc>, chart_months: u32) -> StatsWindow {
     let first =
         NaiveDate::from_ymd_opt(now.year(), now.month(), 1).expect("the first of a month exists");
     let at_midnight =
@@ -89,6 +98,7 @@ pub fn month_window(now: DateTime<Utc>) -> StatsWindow {
         month_start: at_midnight(first),
         next_month_start: at_midnight(first + Months::new(1)),
         recent: RECENT_QUOTES,
+        chart_months,
     }
 }
 
@@ -98,7 +108,7 @@ mod tests {
 
     #[test]
     fn month_window_spans_the_previous_and_current_month() {
-        let window = month_window(Utc.with_ymd_and_hms(2026, 1, 15, 12, 0, 0).unwrap());
+        let window = month_window(Utc.with_ymd_and_hms(2026, 1, 15, 12, 0, 0).unwrap(), 12);
         assert_eq!(
             window.prev_month_start,
             Utc.with_ymd_and_hms(2025, 12, 1, 0, 0, 0).unwrap()
@@ -111,5 +121,6 @@ mod tests {
             window.next_month_start,
             Utc.with_ymd_and_hms(2026, 2, 1, 0, 0, 0).unwrap()
         );
+        assert_eq!(window.chart_months, 12);
     }
 }

@@ -1,5 +1,6 @@
-//! Many quotes at once, behind the API's back: copies of a stored quote made in the
-//! database, for tests that need volume (exports) without pricing every one.
+//! Quotes behind the API's back: copies of a stored quote made in the database, for
+//! tests that need volume (exports) without pricing every one, and statements run on a
+//! test's database (a quote moved to another month).
 
 use crate::db::Backend;
 use crate::server::TestServer;
@@ -50,11 +51,14 @@ pub async fn clone_quote(server: &TestServer, id: &str, copies: i64) {
 /// Runs one statement on the server's database (tests that set up what the API would
 /// refuse); `?` placeholders on SQLite, `$n` on PostgreSQL, no values bound.
 pub async fn execute(server: &TestServer, sql: &str) {
-    match server.database.backend {
+    execute_at(server.database.backend, &server.database.url, sql).await;
+}
+
+/// [`execute`] on the database at `url` (a store test's).
+pub async fn execute_at(backend: Backend, url: &str, sql: &str) {
+    match backend {
         Backend::Sqlite => {
-            let pool = sqlx::SqlitePool::connect(&server.database.url)
-                .await
-                .unwrap();
+            let pool = sqlx::SqlitePool::connect(url).await.unwrap();
             sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
                 .execute(&pool)
                 .await
@@ -62,7 +66,7 @@ pub async fn execute(server: &TestServer, sql: &str) {
             pool.close().await;
         }
         Backend::Postgres => {
-            let pool = sqlx::PgPool::connect(&server.database.url).await.unwrap();
+            let pool = sqlx::PgPool::connect(url).await.unwrap();
             sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
                 .execute(&pool)
                 .await
@@ -70,4 +74,33 @@ pub async fn execute(server: &TestServer, sql: &str) {
             pool.close().await;
         }
     }
+}
+
+/// `at` as a literal of a timestamp column (SQLite keeps the store's fixed-width UTC
+/// text, PostgreSQL casts RFC 3339), quotes included.
+pub fn time_literal(backend: Backend, at: chrono::DateTime<chrono::Utc>) -> String {
+    match backend {
+        Backend::Sqlite => format!("'{}'", at.format("%Y-%m-%dT%H:%M:%S%.6fZ")),
+        Backend::Postgres => format!(
+            "'{}'",
+            at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+        ),
+    }
+}
+
+/// Moves the quote numbered `number` to `created_at` (the only organization's, in a
+/// database with one).
+pub async fn set_created_at(
+    backend: Backend,
+    url: &str,
+    number: &str,
+    created_at: chrono::DateTime<chrono::Utc>,
+) {
+    let at = time_literal(backend, created_at);
+    execute_at(
+        backend,
+        url,
+        &format!("UPDATE quotes SET created_at = {at} WHERE number = '{number}'"),
+    )
+    .await;
 }

@@ -1,12 +1,13 @@
 //! `GET /api/dashboard/stats`: quotes by status, accepted totals this month and last
-//! month with the trend, average accepted value and the latest quotes. Cached per
-//! organization; the response says when it was computed.
+//! month with the trend, average accepted value, accepted totals of each of the last
+//! `dashboard.chart_months` months and the latest quotes. Cached per organization; the
+//! response says when it was computed.
 
 use super::error::{ApiResult, ErrorBody};
 use super::extract::Auth;
 use super::quotes::QuoteView;
 use crate::app::AppState;
-use crate::store::{CurrencyTotals, QuoteStats};
+use crate::store::{CurrencyTotals, MonthTotals, QuoteStats};
 use axum::Json;
 use axum::extract::State;
 use chrono::{DateTime, Utc};
@@ -31,6 +32,11 @@ pub struct DashboardStats {
     pub quotes_by_status: BTreeMap<String, i64>,
     /// Accepted quotes per currency (totals are never summed across currencies).
     pub accepted: Vec<AcceptedTotals>,
+    /// Accepted quotes of each of the last `dashboard.chart_months` calendar months
+    /// (UTC), the current one included, oldest first; every month is present, and each
+    /// lists every currency of the series (zeros included). Counted like `accepted`:
+    /// status accepted, by the month the quote was created in.
+    pub accepted_by_month: Vec<MonthAccepted>,
     /// The latest quotes, newest first.
     pub recent_quotes: Vec<QuoteView>,
 }
@@ -54,6 +60,42 @@ pub struct PeriodTotals {
     /// Average accepted quote value.
     #[schema(value_type = String)]
     pub average: Decimal,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MonthAccepted {
+    /// The month, `YYYY-MM`.
+    #[schema(pattern = "^[0-9]{4}-(0[1-9]|1[0-2])$", example = "2026-03")]
+    pub month: String,
+    /// Per currency, ordered by currency.
+    pub accepted: Vec<MonthCurrencyTotals>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MonthCurrencyTotals {
+    pub currency: String,
+    /// Accepted quotes created in the month.
+    pub count: i64,
+    /// The exact sum of their totals.
+    #[schema(value_type = String)]
+    pub total: Decimal,
+}
+
+impl From<&MonthTotals> for MonthAccepted {
+    fn from(month: &MonthTotals) -> Self {
+        Self {
+            month: month.month_start.format("%Y-%m").to_string(),
+            accepted: month
+                .accepted
+                .iter()
+                .map(|totals| MonthCurrencyTotals {
+                    currency: totals.currency.clone(),
+                    count: totals.accepted_count,
+                    total: totals.accepted_total,
+                })
+                .collect(),
+        }
+    }
 }
 
 /// Dashboard figures of the caller's organization.
@@ -120,6 +162,11 @@ fn view(stats: &QuoteStats, computed_at: DateTime<Utc>, cached: bool) -> Dashboa
             .map(|(status, count)| (status.to_string(), *count))
             .collect(),
         accepted,
+        accepted_by_month: stats
+            .accepted_by_month
+            .iter()
+            .map(MonthAccepted::from)
+            .collect(),
         recent_quotes: stats
             .recent
             .iter()

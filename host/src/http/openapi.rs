@@ -1,7 +1,8 @@
 //! The OpenAPI document (`/api/openapi.json`): what each route declares, then what only
-//! the configuration knows (the input limits, whether rate limits apply) and the answers
-//! every route shares (a path, query or body that does not parse, 401, 429, 500, 503),
-//! so the document states what the server accepts and every status a route answers.
+//! the configuration knows (the input limits, the dashboard's months, whether rate
+//! limits apply) and the answers every route shares (a path, query or body that does
+//! not parse, 401, 429, 500, 503), so the document states what the server accepts and
+//! every status a route answers.
 
 use crate::config::Config;
 use crate::quoting::limits::{InputLimits, MAX_PLUGIN_REF_CHARS};
@@ -56,6 +57,13 @@ pub fn document(openapi: &utoipa::openapi::OpenApi, config: &Config) -> Value {
         .and_then(Value::as_object_mut)
     {
         constrain_bodies(schemas, &config.input_limits);
+        let months = config.dashboard.chart_months;
+        constrain(
+            schemas,
+            "DashboardStats",
+            "accepted_by_month",
+            json!({"minItems": months, "maxItems": months}),
+        );
     }
     if let Some(paths) = document.get_mut("paths").and_then(Value::as_object_mut) {
         for operation in paths

@@ -51,8 +51,8 @@ pub use self::lock::{JobLockGuard, job_lock_key};
 pub use self::postgres::notify::CHANGES_CHANNEL;
 pub use self::postgres::{PostgresStore, TENANT_ROLE};
 pub use self::quote::{
-    CurrencyTotals, NewQuote, PeriodStats, Pricing, Quote, QuoteFilter, QuoteRevision, QuoteStats,
-    QuoteStatus, QuoteUpdate, StatsWindow, StatusChange,
+    CurrencyTotals, MonthTotals, NewQuote, PeriodStats, Pricing, Quote, QuoteFilter, QuoteRevision,
+    QuoteStats, QuoteStatus, QuoteUpdate, StatsWindow, StatusChange,
 };
 pub use self::sessions::{ConsoleSessionStore, NewConsoleSession};
 pub use self::sqlite::SqliteStore;

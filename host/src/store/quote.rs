@@ -276,6 +276,9 @@ pub struct StatsWindow {
     pub next_month_start: DateTime<Utc>,
     /// How many most recent quotes to return.
     pub recent: u32,
+    /// Calendar months (UTC) of the accepted series: the month of `month_start` and the
+    /// ones before it, this many in all (0: no series).
+    pub chart_months: u32,
 }
 
 /// Accepted quotes of one currency within a period.
@@ -305,6 +308,16 @@ pub struct PeriodStats {
     pub accepted: Vec<CurrencyTotals>,
 }
 
+/// Accepted quotes created in one calendar month (UTC).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MonthTotals {
+    /// The first instant of the month.
+    pub month_start: DateTime<Utc>,
+    /// Per currency, ordered by currency: every currency of the series, with zeros in
+    /// the months it had none (totals are never mixed across currencies).
+    pub accepted: Vec<CurrencyTotals>,
+}
+
 /// Dashboard aggregates of an organization.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct QuoteStats {
@@ -314,6 +327,9 @@ pub struct QuoteStats {
     pub current_month: PeriodStats,
     /// The previous month.
     pub previous_month: PeriodStats,
+    /// The [`chart_months`](StatsWindow::chart_months) months up to the current one,
+    /// oldest first, every month present: the same accepted figures as the periods.
+    pub accepted_by_month: Vec<MonthTotals>,
     /// Most recent quotes, newest first, as summaries (no request, result, rates).
     pub recent: Vec<Quote>,
 }

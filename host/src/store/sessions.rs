@@ -25,7 +25,9 @@ pub struct NewConsoleSession {
 pub trait ConsoleSessionStore: Send + Sync {
     /// Stores `session`, then, in the same transaction, deletes the organization's
     /// expired sessions and its oldest ones beyond `max_per_org`. Returns how many
-    /// sessions were ended to stay within the bound.
+    /// sessions were ended to stay within the bound. Sign-ins of one organization are
+    /// serialized (SQLite: `BEGIN IMMEDIATE`; PostgreSQL: an advisory transaction
+    /// lock), so the bound holds exactly however many sign in at once.
     async fn create_console_session(
         &self,
         session: NewConsoleSession,
@@ -47,6 +49,11 @@ pub trait ConsoleSessionStore: Send + Sync {
     async fn count_console_sessions(&self, org: Uuid) -> Result<i64>;
 }
 
+/// Serializes session sign-ins of one organization on PostgreSQL, held until commit, so
+/// each one's trim sees every session stored before it (the key creations' two-key
+/// advisory lock space, its own first key: `b"sess"`).
+pub(crate) const LOCK_CONSOLE_SESSION_CREATION: &str =
+    "SELECT pg_advisory_xact_lock(1936028531, hashtext($1::text))";
 pub(crate) const INSERT_CONSOLE_SESSION: &str = "INSERT INTO console_sessions
      (token_hash, organization_id, api_key_id, created_at, expires_at)
      VALUES ($1, $2, $3, $4, $5)";

@@ -245,7 +245,8 @@ pub trait QuoteStore: Send + Sync {
     ) -> BoxStream<'static, Result<Quote>>;
 
     /// Dashboard aggregates: counts by status, per-currency accepted totals
-    /// for the current and previous month, most recent quotes.
+    /// for the current and previous month and for each month of the series, most
+    /// recent quotes; all read in one transaction (one snapshot on PostgreSQL).
     async fn quote_stats(&self, org: Uuid, window: StatsWindow) -> Result<QuoteStats>;
 }
 

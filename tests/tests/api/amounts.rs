@@ -126,7 +126,7 @@ async fn totals_stored_beyond_the_maxima_still_give_a_dashboard(backend: Backend
     for number in &numbers[..2] {
         tamper(&server, number, "total = '40000000000000000000000000000'").await;
     }
-    let window = quote_host::dashboard::month_window(chrono::Utc::now());
+    let window = quote_host::dashboard::month_window(chrono::Utc::now(), 12);
     let last_month = window.prev_month_start + chrono::Duration::days(1);
     let last_month = match backend {
         Backend::Sqlite => last_month.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),

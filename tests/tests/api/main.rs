@@ -5,6 +5,7 @@ mod basics;
 mod bootstrap;
 mod bounds;
 mod cbr_nominal;
+mod dashboard_chart;
 mod documents;
 mod export;
 mod golden;

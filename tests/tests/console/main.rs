@@ -4,6 +4,7 @@
 
 mod browser;
 mod chromium;
+mod dashboard;
 mod sessions;
 mod support;
 

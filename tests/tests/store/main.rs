@@ -9,10 +9,12 @@ pub use quote_host::store;
 
 mod fixtures;
 mod key_cap;
+mod monthly;
 mod ops;
 mod plugins;
 mod quotes;
 mod row_security;
+mod session_cap;
 mod tenants;
 
 use std::collections::BTreeSet;

@@ -392,6 +392,7 @@ async fn stats_scenario(ctx: &Ctx) {
         month_start: now - Duration::hours(1),
         next_month_start: now + Duration::hours(1),
         recent: 3,
+        chart_months: 1,
     };
     let stats = s.quote_stats(org, window).await.unwrap();
     assert_eq!(stats.by_status[&QuoteStatus::Accepted], 3);

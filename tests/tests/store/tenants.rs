@@ -217,9 +217,11 @@ async fn tenant_isolation_scenario(ctx: &Ctx) {
         month_start: now - chrono::Duration::hours(1),
         next_month_start: now + chrono::Duration::hours(1),
         recent: 5,
+        chart_months: 2,
     };
     let stats = s.quote_stats(b, window).await.unwrap();
     assert!(stats.by_status.values().all(|n| *n == 0) && stats.recent.is_empty());
+    assert_eq!(stats.accepted_by_month.len(), 2);
     assert!(s.list_plugins(b).await.unwrap().is_empty());
     assert_eq!(s.plugin(b, "p").await.unwrap(), None);
     assert!(

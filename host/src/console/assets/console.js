@@ -106,15 +106,40 @@ async function dashboard() {
   document.getElementById("status-counts").replaceChildren(table(
     ["Status", { label: "Quotes", num: true }],
     Object.entries(stats.quotes_by_status).map(([status, n]) => [status, String(n)])));
-  document.getElementById("accepted-chart").replaceChildren(acceptedChart(stats.accepted));
+  const chartBox = document.getElementById("accepted-chart");
+  chartBox.replaceChildren(...acceptedCharts(stats.accepted_by_month, chartBox.clientWidth));
   document.getElementById("accepted-table").replaceChildren(table(
     ["Currency", { label: "Last month", num: true }, { label: "This month", num: true }, { label: "Trend %", num: true }],
     stats.accepted.map((a) => [a.currency, a.last_month.total, a.this_month.total, a.trend_percent ?? "–"])));
   document.getElementById("recent").replaceChildren(quoteTable(stats.recent_quotes));
 }
 
-// Bars of accepted totals, last month and this month, per currency (inline SVG).
-function acceptedChart(accepted) {
+// Accepted totals of every month of the series, one bar chart per currency (totals are
+// never added across currencies), or a line saying nothing was accepted.
+function acceptedCharts(series, boxWidth) {
+  const currencies = [...new Set(series.flatMap((m) => m.accepted.map((a) => a.currency)))].sort();
+  if (currencies.length === 0) {
+    const months = series.length === 1 ? "this month" : `the last ${series.length} months`;
+    return [el("p", { id: "chart-empty", class: "hint", text: `No quotes were accepted in ${months}.` })];
+  }
+  // Drawn at the width of its box, so its text stays at its font size from 390 px up.
+  const width = Math.max(280, Math.min(1200, Math.floor(boxWidth || 600)));
+  return currencies.map((currency, i) => monthChart(series, currency, width, CHART_COLORS[i % CHART_COLORS.length]));
+}
+
+const CHART_COLORS = ["#0b57d0", "#137333", "#a142f4", "#b06000", "#c5221f"];
+
+// "2026-03" as "Mar 2026" in the reader's language (the month is a UTC month).
+function monthName(month) {
+  const [year, number] = month.split("-").map(Number);
+  return new Date(Date.UTC(year, number - 1, 1))
+    .toLocaleString(undefined, { month: "short", year: "numeric", timeZone: "UTC" });
+}
+
+// One row per month, oldest first: the month, a bar scaled to the currency's largest
+// month, and the exact total; with a title and summary for screen readers, and the same
+// figures as a table.
+function monthChart(series, currency, width, color) {
   const ns = "http://www.w3.org/2000/svg";
   const svg = (tag, attrs, text) => {
     const node = document.createElementNS(ns, tag);
@@ -122,29 +147,45 @@ function acceptedChart(accepted) {
     if (text !== undefined) node.textContent = text;
     return node;
   };
-  const now = new Date();
-  const month = (offset) => new Date(now.getFullYear(), now.getMonth() + offset, 1)
-    .toLocaleString(undefined, { month: "short", year: "numeric" });
-  const bars = accepted.flatMap((a) => [
-    { label: `${a.currency} ${month(-1)}`, value: Number(a.last_month.total) },
-    { label: `${a.currency} ${month(0)}`, value: Number(a.this_month.total) },
-  ]);
-  const width = 600, barHeight = 26, labelWidth = 170;
-  const height = Math.max(1, bars.length) * (barHeight + 8) + 8;
-  const max = Math.max(1, ...bars.map((b) => b.value));
-  const chart = svg("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", "aria-labelledby": "chart-title", class: "chart-svg" });
-  chart.append(svg("title", { id: "chart-title" }, "Accepted totals by month"));
-  if (bars.length === 0) {
-    chart.append(svg("text", { x: 8, y: 22 }, "No accepted quotes yet"));
-  }
-  bars.forEach((bar, i) => {
-    const y = 8 + i * (barHeight + 8);
-    const length = Math.round(((width - labelWidth - 120) * bar.value) / max);
-    chart.append(svg("text", { x: 0, y: y + 18, "font-size": 14 }, bar.label));
-    chart.append(svg("rect", { x: labelWidth, y, width: Math.max(1, length), height: barHeight, fill: i % 2 ? "#0b57d0" : "#8ab4f8" }));
-    chart.append(svg("text", { x: labelWidth + length + 6, y: y + 18, "font-size": 14 }, bar.value.toLocaleString()));
+  const rows = series.map((m) => {
+    const figures = m.accepted.find((a) => a.currency === currency) || { count: 0, total: "0" };
+    return { month: m.month, label: monthName(m.month), count: figures.count, total: figures.total };
   });
-  return el("div", { class: "chart" }, chart);
+  const id = "chart-" + currency;
+  const rowHeight = 24, labelWidth = 84, valueWidth = Math.min(170, Math.round(width * 0.34));
+  const barSpace = width - labelWidth - valueWidth - 8;
+  const height = rows.length * rowHeight + 8;
+  const max = Math.max(0, ...rows.map((r) => Number(r.total)));
+  const largest = rows.reduce((a, b) => (Number(b.total) > Number(a.total) ? b : a));
+  const quotes = rows.reduce((n, r) => n + r.count, 0);
+  const chart = svg("svg", {
+    viewBox: `0 0 ${width} ${height}`, width, height, class: "chart-svg", role: "img",
+    "aria-labelledby": `${id}-title ${id}-desc`, "data-currency": currency,
+  });
+  chart.append(svg("title", { id: `${id}-title` }, `Accepted ${currency} totals by month`));
+  chart.append(svg("desc", { id: `${id}-desc` },
+    `${rows.length} months from ${rows[0].label} to ${rows[rows.length - 1].label}: ${quotes} accepted ` +
+    `quotes; the largest month is ${largest.label} with ${largest.total} ${currency}.`));
+  rows.forEach((row, i) => {
+    const y = 4 + i * rowHeight;
+    const length = max > 0 ? Math.round((barSpace * Number(row.total)) / max) : 0;
+    chart.append(svg("text", { x: labelWidth - 8, y: y + 16, "text-anchor": "end", class: "month-label", "data-month": row.month }, row.label));
+    chart.append(svg("rect", { x: labelWidth, y: y + 3, width: barSpace, height: 18, class: "bar-track" }));
+    const bar = svg("rect", {
+      x: labelWidth, y: y + 3, width: length, height: 18, fill: color, class: "bar",
+      "data-month": row.month, "data-count": row.count, "data-total": row.total,
+    });
+    bar.append(svg("title", {}, `${row.label}: ${row.count} accepted, ${row.total} ${currency}`));
+    chart.append(bar);
+    chart.append(svg("text", { x: width - 2, y: y + 16, "text-anchor": "end", class: "bar-value" }, row.total));
+  });
+  const figures = table(
+    ["Month", { label: "Accepted", num: true }, { label: `Total ${currency}`, num: true }],
+    rows.map((r) => [r.label, String(r.count), r.total]));
+  return el("figure", { class: "chart" },
+    el("figcaption", { text: currency }),
+    chart,
+    el("details", {}, el("summary", { text: `${currency} by month as a table` }), el("div", { class: "table-wrap" }, figures)));
 }
 
 function quoteTable(quotes) {

@@ -12,10 +12,10 @@ use super::super::clock::now;
 use super::super::cursor::{Page, PageCursor, clamp_limit, make_page};
 use super::super::error::{Result, StoreError};
 use super::super::quote::{
-    NewQuote, PeriodStats, Pricing, Quote, QuoteFilter, QuoteRevision, QuoteStats, QuoteStatus,
-    QuoteUpdate, StatsWindow, StatusChange, recalculation_refused,
+    MonthTotals, NewQuote, PeriodStats, Pricing, Quote, QuoteFilter, QuoteRevision, QuoteStats,
+    QuoteStatus, QuoteUpdate, StatsWindow, StatusChange, recalculation_refused,
 };
-use super::super::stats::{self, CurrencySums};
+use super::super::stats::{self, CurrencySums, MonthSeries, MonthlySums, accepted_between};
 use super::super::traits::QuoteStore;
 use super::super::values::{Columns, SqlText, values};
 use super::super::{export, rows, sql};
@@ -26,10 +26,19 @@ use crate::changes::Change;
 
 /// Accepted totals of `[$2, $3)` per currency, summed exactly as NUMERIC and read as
 /// text (the sum may be beyond a decimal's range; [`CurrencySums`] clamps it).
-const ACCEPTED_BETWEEN: &str =
-    "SELECT currency, count(*) AS n, sum(total)::text AS total FROM quotes
-     WHERE organization_id = $1 AND status = 'accepted' AND created_at >= $2 AND created_at < $3
-     GROUP BY currency";
+const ACCEPTED_BETWEEN: &str = concat!(
+    "SELECT currency, count(*) AS n, sum(total)::text AS total",
+    accepted_between!(),
+    " GROUP BY currency"
+);
+
+/// The same per calendar month (UTC, `YYYY-MM`) and currency, for [`MonthlySums`].
+const ACCEPTED_BY_MONTH: &str = concat!(
+    "SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM') AS month, currency,
+            count(*) AS n, sum(total)::text AS total",
+    accepted_between!(),
+    " GROUP BY month, currency"
+);
 
 /// Locks the quote: a concurrent recalculation or status change waits here, and the
 /// save then sees the status and revision it left (instead of colliding on the
@@ -211,6 +220,7 @@ impl QuoteStore for PostgresStore {
             .await?;
         let current = period(&mut tx, org, w.month_start, w.next_month_start).await?;
         let previous = period(&mut tx, org, w.prev_month_start, w.month_start).await?;
+        let by_month = accepted_by_month(&mut tx, org, &w).await?;
         let recent = query(sql::RECENT_QUOTES, &values![org, i64::from(w.recent)])
             .fetch_all(&mut *tx)
             .await?;
@@ -219,6 +229,7 @@ impl QuoteStore for PostgresStore {
             by_status: stats::status_counts(&counts)?,
             current_month: current,
             previous_month: previous,
+            accepted_by_month: by_month,
             recent: rows::all(&recent, rows::quote)?,
         })
     }
@@ -244,6 +255,25 @@ async fn period(
         sums.add(&row)?;
     }
     Ok(sums.period(from, to, created))
+}
+
+/// The accepted series of `w`, every month present, from one query.
+async fn accepted_by_month(
+    conn: &mut PgConnection,
+    org: Uuid,
+    w: &StatsWindow,
+) -> Result<Vec<MonthTotals>> {
+    let series = MonthSeries::of(w);
+    let mut sums = MonthlySums::default();
+    if let Some((from, to)) = series.bounds() {
+        for row in query(ACCEPTED_BY_MONTH, &values![org, from, to])
+            .fetch_all(&mut *conn)
+            .await?
+        {
+            sums.add(&row)?;
+        }
+    }
+    Ok(sums.months(&series))
 }
 
 /// Current status and revision of a quote, `None` if it does not exist in `org`.

@@ -1,4 +1,6 @@
-//! PostgreSQL: console sessions, opened and bounded in the organization's tenant transaction; the lookup by hash is not tenant-scoped (it discovers the tenant).
+//! PostgreSQL: console sessions, opened and bounded in the organization's tenant
+//! transaction under a per-organization advisory lock; the lookup by hash is not
+//! tenant-scoped (it discovers the tenant).
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -21,6 +23,11 @@ impl ConsoleSessionStore for PostgresStore {
     ) -> Result<u64> {
         let org = session.organization_id;
         let mut tx = self.tenant_tx(session.organization_id).await?;
+        // Without it, two sign-ins at once each trim without seeing the other's
+        // uncommitted session, and the organization ends up past the bound.
+        query(sql::LOCK_CONSOLE_SESSION_CREATION, &values![org])
+            .execute(&mut *tx)
+            .await?;
         query(
             sql::INSERT_CONSOLE_SESSION,
             &values![

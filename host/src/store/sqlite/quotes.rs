@@ -12,10 +12,10 @@ use super::super::clock::now;
 use super::super::cursor::{Page, PageCursor, clamp_limit, make_page};
 use super::super::error::{Result, StoreError};
 use super::super::quote::{
-    NewQuote, PeriodStats, Pricing, Quote, QuoteFilter, QuoteRevision, QuoteStats, QuoteStatus,
-    QuoteUpdate, StatsWindow, StatusChange, recalculation_refused,
+    MonthTotals, NewQuote, PeriodStats, Pricing, Quote, QuoteFilter, QuoteRevision, QuoteStats,
+    QuoteStatus, QuoteUpdate, StatsWindow, StatusChange, recalculation_refused,
 };
-use super::super::stats::{self, CurrencySums};
+use super::super::stats::{self, CurrencySums, MonthSeries, MonthlySums, accepted_between};
 use super::super::traits::QuoteStore;
 use super::super::values::{Columns, SqlText, values};
 use super::super::{export, rows, sql};
@@ -24,8 +24,14 @@ use super::query;
 
 /// Accepted quotes of `[$2, $3)`, one row each: SQLite would sum the decimal text as
 /// floats, so [`CurrencySums`] adds them exactly.
-const ACCEPTED_BETWEEN: &str = "SELECT currency, 1 AS n, total FROM quotes
-     WHERE organization_id = $1 AND status = 'accepted' AND created_at >= $2 AND created_at < $3";
+const ACCEPTED_BETWEEN: &str = concat!("SELECT currency, 1 AS n, total", accepted_between!());
+
+/// The same rows with their month (`YYYY-MM` of the stored UTC text), for
+/// [`MonthlySums`]: not grouped here, for the same reason.
+const ACCEPTED_BY_MONTH: &str = concat!(
+    "SELECT substr(created_at, 1, 7) AS month, currency, 1 AS n, total",
+    accepted_between!()
+);
 
 #[async_trait]
 impl QuoteStore for SqliteStore {
@@ -178,6 +184,7 @@ impl QuoteStore for SqliteStore {
             .await?;
         let current = period(&mut tx, org, w.month_start, w.next_month_start).await?;
         let previous = period(&mut tx, org, w.prev_month_start, w.month_start).await?;
+        let by_month = accepted_by_month(&mut tx, org, &w).await?;
         let recent = query(sql::RECENT_QUOTES, &values![org, i64::from(w.recent)])
             .fetch_all(&mut *tx)
             .await?;
@@ -186,6 +193,7 @@ impl QuoteStore for SqliteStore {
             by_status: stats::status_counts(&counts)?,
             current_month: current,
             previous_month: previous,
+            accepted_by_month: by_month,
             recent: rows::all(&recent, rows::quote)?,
         })
     }
@@ -209,6 +217,23 @@ async fn period(
         sums.add(&row)?;
     }
     Ok(sums.period(from, to, created))
+}
+
+/// The accepted series of `w`, every month present, from one query.
+async fn accepted_by_month(
+    conn: &mut SqliteConnection,
+    org: Uuid,
+    w: &StatsWindow,
+) -> Result<Vec<MonthTotals>> {
+    let series = MonthSeries::of(w);
+    let mut sums = MonthlySums::default();
+    if let Some((from, to)) = series.bounds() {
+        let mut accepted = query(ACCEPTED_BY_MONTH, &values![org, from, to]).fetch(&mut *conn);
+        while let Some(row) = accepted.try_next().await? {
+            sums.add(&row)?;
+        }
+    }
+    Ok(sums.months(&series))
 }
 
 /// Current status and revision of a quote, `None` if it does not exist in `org`.
