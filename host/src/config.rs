@@ -278,10 +278,11 @@ pub struct CalculationConfig {
     /// Calls alive in the executor at once (queued, running, or waiting on a timer).
     /// Default 256.
     pub executor_max_calls: u32,
-    /// Nice value of the executor's threads (Linux; 0 to 19, 0 leaves them as they are):
-    /// a guest's thread then gives way at once to an HTTP or database thread that wakes
-    /// up. Default 0: on a machine shared with other work a niced guest gets less of its
-    /// wall-clock limit as CPU, and slow-but-valid calculations time out.
+    /// Nice value (Linux; 0 to 19) a guest thread takes while it runs a demoted call (one
+    /// that has run past `demote_after_ms`): the kernel then gives a core to fresh calls
+    /// and to HTTP and database threads first. Fresh calls run at the process's own
+    /// value; where raising a thread's priority back is not allowed (RLIMIT_NICE), the
+    /// threads stay at this value for every call. 0 leaves priorities alone. Default 10.
     pub executor_nice: i32,
     /// Run time after which a call drops a feedback level, so fresh calls go first; it
     /// drops again at ten times this. In ms, at least 1. Default 5.
@@ -325,7 +326,7 @@ impl Default for CalculationConfig {
             queue_wait_ms: 2_000,
             executor_threads: 0,
             executor_max_calls: 256,
-            executor_nice: 0,
+            executor_nice: 10,
             demote_after_ms: 5,
             report_top_orgs: 10,
             tracked_orgs: 10_000,

@@ -33,6 +33,9 @@ pub fn test_config(data_dir: &std::path::Path, database_url: &str) -> Config {
     config.runtime.artifact_dir = Some(data_dir.join("plugin-cache"));
     config.exchange_rates.enabled = false;
     config.rate_limits.enabled = false;
+    // Test servers share the cores with each other: a demoted call at a lower priority
+    // could miss its wall-clock limit there. The fair tests set the default back.
+    config.calculations.executor_nice = 0;
     config
 }
 

@@ -35,7 +35,8 @@ pub struct ExecutorConfig {
     pub max_calls: usize,
     /// Run time after which a call drops a feedback level (again at ten times it).
     pub demote_after: Duration,
-    /// Nice value of the worker threads (0 leaves their priority as it is).
+    /// Nice value a worker thread takes while it runs a demoted call (0 leaves priorities
+    /// alone); fresh calls run at the thread's own value.
     pub nice: i32,
 }
 

@@ -230,6 +230,11 @@ impl FairQueues {
             .min_by_key(|(_, _, rank)| *rank)
     }
 
+    /// The feedback level of a known call (0: fresh).
+    pub fn level(&self, id: TaskId) -> Option<usize> {
+        self.tasks.get(&id).map(|task| task.level)
+    }
+
     /// The next call for a free thread, marked running.
     pub fn pick(&mut self, now: Instant) -> Option<TaskId> {
         let (organization, level, _) = self.best_queued(now)?;

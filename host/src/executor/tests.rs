@@ -224,29 +224,67 @@ async fn a_caller_that_gives_up_cancels_its_call() {
     );
 }
 
+/// The calling thread's nice value.
+#[cfg(target_os = "linux")]
+fn nice_now() -> i32 {
+    rustix::process::getpriority_process(None).unwrap()
+}
+
+/// Spins past `demote_after`, yields once, and reads its thread's nice value before and after.
+#[cfg(target_os = "linux")]
+async fn nice_fresh_then_demoted(demote_after: Duration) -> (i32, i32) {
+    let fresh = nice_now();
+    let started = Instant::now();
+    while started.elapsed() < demote_after * 2 {
+        std::hint::spin_loop();
+    }
+    tokio::task::yield_now().await;
+    (fresh, nice_now())
+}
+
 #[cfg(target_os = "linux")]
 #[tokio::test]
-async fn guest_threads_run_at_the_configured_nice_value() {
+async fn a_demoted_call_runs_at_the_configured_nice_value_a_fresh_one_at_the_processs() {
     // Relative to this thread's own value: tests may run under `nice` already.
-    let own = rustix::process::getpriority_process(None).unwrap();
+    let own = nice_now();
     let wanted = (own + 2).min(19);
+    let demote_after = Duration::from_millis(5);
     let config = ExecutorConfig {
         threads: 1,
         max_calls: 1,
-        demote_after: Duration::from_millis(5),
+        demote_after,
         nice: wanted,
     };
     let executor = Executor::start(&config, Box::new(|| {}), 1).unwrap();
-    let nice = executor
-        .run(Uuid::new_v4(), soon(), async {
-            rustix::process::getpriority_process(None).unwrap()
-        })
+    let organization = Uuid::new_v4();
+    let (fresh, demoted) = executor
+        .run(organization, soon(), nice_fresh_then_demoted(demote_after))
         .await
-        .unwrap();
-    assert_eq!(nice.value, wanted);
+        .unwrap()
+        .value;
+    assert_eq!(demoted, wanted, "a call past demote_after runs lowered");
+    // Raising a priority back needs RLIMIT_NICE room (root has it); without it the
+    // thread stays lowered for every call, which the executor logs.
+    let may_raise = std::thread::spawn(move || {
+        rustix::process::setpriority_process(None, wanted).unwrap();
+        rustix::process::setpriority_process(None, own).is_ok()
+    })
+    .join()
+    .unwrap();
+    let (next_fresh, _) = executor
+        .run(organization, soon(), nice_fresh_then_demoted(demote_after))
+        .await
+        .unwrap()
+        .value;
     assert_eq!(
-        rustix::process::getpriority_process(None).unwrap(),
-        own,
-        "only the executor's threads are lowered"
+        fresh, own,
+        "the first fresh call runs at the process's value"
     );
+    if may_raise {
+        assert_eq!(
+            next_fresh, own,
+            "a fresh call after a demoted one runs at it again"
+        );
+    }
+    assert_eq!(nice_now(), own, "only the executor's threads are lowered");
 }

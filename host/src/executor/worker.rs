@@ -38,31 +38,88 @@ pub(super) fn spawn(
 ) -> std::io::Result<JoinHandle<()>> {
     thread::Builder::new()
         .name(format!("guest-{index}"))
-        .spawn(move || {
-            lower_priority(nice);
-            work(shared)
-        })
+        .spawn(move || work(shared, Priority::new(nice)))
 }
 
-/// Gives the calling thread the nice value `nice` (0 leaves it): a guest thread then
-/// yields the core at once to an HTTP or database thread that wakes up, instead of at
-/// the end of the kernel's time slice. Raising one's own nice value needs no privilege.
-/// On Linux the nice value belongs to a thread, and `setpriority(PRIO_PROCESS, 0)` sets
-/// the calling thread's only (setpriority(2), BUGS).
-fn lower_priority(nice: i32) {
-    if nice == 0 {
-        return;
+/// A guest thread's nice value, set per slice: a fresh call (feedback level 0) runs at
+/// the thread's own value, a demoted one at `executor_nice`, so the kernel gives a core
+/// to a short call (and to HTTP and database threads) before a long one. On Linux the
+/// nice value belongs to a thread, and `setpriority(PRIO_PROCESS, 0)` sets the calling
+/// thread's only (setpriority(2), BUGS). Lowering a priority needs no privilege; raising
+/// it back may (RLIMIT_NICE): where that is refused, the thread stays at `executor_nice`
+/// for every call, as if all were demoted.
+struct Priority {
+    /// The thread's value at start: fresh calls run at it.
+    base: i32,
+    /// `executor_nice`, for demoted calls (equal to `base`: nothing is changed).
+    demoted: i32,
+    current: i32,
+    /// Raising the priority back was refused once: stay at `demoted`.
+    stuck: bool,
+}
+
+impl Priority {
+    fn new(nice: i32) -> Self {
+        let base = current_nice();
+        let demoted = if nice == 0 { base } else { nice.max(base) };
+        Self {
+            base,
+            demoted,
+            current: base,
+            stuck: false,
+        }
     }
-    #[cfg(target_os = "linux")]
-    if let Err(error) = rustix::process::setpriority_process(None, nice) {
-        tracing::warn!(%error, nice, "cannot lower the priority of a guest thread");
+
+    /// Sets the thread's nice value for a slice of a call on `level`.
+    fn for_level(&mut self, level: usize) {
+        let wanted = if level == 0 && !self.stuck {
+            self.base
+        } else {
+            self.demoted
+        };
+        if wanted == self.current {
+            return;
+        }
+        match set_nice(wanted) {
+            Ok(()) => self.current = wanted,
+            Err(error) if wanted < self.current => {
+                tracing::warn!(%error, nice = self.demoted,
+                    "cannot raise a guest thread's priority back; it stays lowered for every call");
+                self.stuck = true;
+            }
+            Err(error) => {
+                tracing::warn!(%error, nice = wanted, "cannot lower the priority of a guest thread");
+                self.demoted = self.current;
+            }
+        }
     }
+}
+
+#[cfg(target_os = "linux")]
+fn current_nice() -> i32 {
+    rustix::process::getpriority_process(None).unwrap_or(0)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn current_nice() -> i32 {
+    0
+}
+
+#[cfg(target_os = "linux")]
+fn set_nice(nice: i32) -> rustix::io::Result<()> {
+    rustix::process::setpriority_process(None, nice)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn set_nice(_nice: i32) -> Result<(), &'static str> {
+    Err("thread priorities are set on Linux only")
 }
 
 /// Takes the next call, runs one slice of it, gives it back; until shutdown.
-fn work(shared: Arc<Shared>) {
+fn work(shared: Arc<Shared>, mut priority: Priority) {
     let _timers = shared.timers.enter();
-    while let Some((id, mut job)) = next_call(&shared) {
+    while let Some((id, level, mut job)) = next_call(&shared) {
+        priority.for_level(level);
         let waker = Waker::from(Arc::new(TaskWaker {
             id,
             shared: Arc::downgrade(&shared),
@@ -102,7 +159,7 @@ fn work(shared: Arc<Shared>) {
 
 /// Waits for a call to run, refusing on the way those that waited past their start
 /// deadline. `None` at shutdown.
-fn next_call(shared: &Shared) -> Option<(u64, Box<dyn Job>)> {
+fn next_call(shared: &Shared) -> Option<(u64, usize, Box<dyn Job>)> {
     let mut state = shared.lock();
     loop {
         if state.shutdown {
@@ -120,7 +177,8 @@ fn next_call(shared: &Shared) -> Option<(u64, Box<dyn Job>)> {
         }
         if let Some(id) = state.queues.pick(now) {
             let job = state.jobs.remove(&id).expect("a picked call has its job");
-            return Some((id, job));
+            let level = state.queues.level(id).unwrap_or(0);
+            return Some((id, level, job));
         }
         state.idle_workers += 1;
         state = shared

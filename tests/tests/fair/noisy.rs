@@ -13,6 +13,14 @@ const FLOOD: usize = 16;
 /// holding every thread gave (p99 90 ms in a release build, more in a debug one).
 const B_P99_BOUND: Duration = Duration::from_millis(50);
 
+/// The product's guest priorities (a demoted call's thread lowered to `executor_nice`),
+/// which the other tests' servers leave off.
+fn default_priorities(config: &mut quote_host::config::Config) {
+    config.calculations.executor_nice = quote_host::config::Config::default()
+        .calculations
+        .executor_nice;
+}
+
 /// Held for a whole scenario: the scenarios measure latency, so they take turns instead
 /// of loading the machine for each other (both databases' variants run in one binary).
 async fn alone() -> tokio::sync::MutexGuard<'static, ()> {
@@ -156,6 +164,7 @@ async fn b_beside_a(
 async fn b_is_served_while_a_loops(backend: Backend) {
     let _alone = alone().await;
     let server = TestServer::start_with(backend, |config| {
+        default_priorities(config);
         config.runtime.fuel = 1_000_000_000;
         // All of A's callers in the executor at once, not half of them at the gate.
         config.calculations.max_in_flight_per_org = FLOOD as u32;
@@ -176,6 +185,7 @@ async fn b_is_served_while_a_loops(backend: Backend) {
 async fn b_is_served_while_a_sleeps(backend: Backend) {
     let _alone = alone().await;
     let server = TestServer::start_with(backend, |config| {
+        default_priorities(config);
         config.runtime.timeout_ms = 1_000;
         config.calculations.max_in_flight_per_org = FLOOD as u32;
     })
@@ -203,6 +213,7 @@ async fn b_is_served_while_a_sleeps(backend: Backend) {
 async fn b_is_served_while_a_uploads_spinning_describes(backend: Backend) {
     let _alone = alone().await;
     let server = TestServer::start_with(backend, |config| {
+        default_priorities(config);
         config.runtime.fuel = 1_000_000_000;
         config.runtime.describe_timeout_ms = 1_000;
     })
@@ -236,7 +247,7 @@ async fn b_is_served_while_a_uploads_spinning_describes(backend: Backend) {
 async fn a_at_its_limit_is_throttled_not_starved(backend: Backend) {
     let _alone = alone().await;
     // Default caps: 8 calculations of A in flight, the rest wait at the gate.
-    let server = TestServer::start(backend).await;
+    let server = TestServer::start_with(backend, default_priorities).await;
     let a = other_organization(&server, "greedy");
     let b = server.admin();
     upload(&a, "slow", "hostile-slow-ok").await;
