@@ -4,6 +4,7 @@
 
 use super::*;
 use quote_host::contract::{CalculationInput, QuoteResult};
+use quote_host::runtime::Outcome;
 use std::path::Path;
 
 #[path = "../../../plugins/import-calc/tests/golden_map.rs"]
@@ -17,6 +18,28 @@ fn actual<'r>(result: &'r QuoteResult, expectation: &golden_map::Expectation) ->
     breakdown.get(&expectation.field)?.as_str()
 }
 
+/// Prices a mapped golden request (rates included) under the calculation limits, as
+/// the server would; `name` says which in a failure.
+async fn price(
+    runtime: &Runtime,
+    plugin: &CompiledPlugin,
+    request: serde_json::Value,
+    name: &str,
+) -> (QuoteRequest, Outcome<QuoteResult>) {
+    let input: CalculationInput = serde_json::from_value(request)
+        .unwrap_or_else(|error| panic!("{name}: the mapped request is not a calculation: {error}"));
+    let rates = input.rates.clone().unwrap_or_default();
+    let request = input
+        .into_request(chrono::Utc::now().date_naive(), rates)
+        .unwrap();
+    let limits = runtime.config().calculation_limits();
+    let outcome = runtime
+        .calculate(plugin, &request, &limits)
+        .await
+        .unwrap_or_else(|failure| panic!("{name}: {failure} (stderr: {})", failure.report.stderr));
+    (request, outcome)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_golden_scenario_matches_through_the_runtime() {
     let runtime = test_runtime(RuntimeConfig::default());
@@ -27,27 +50,8 @@ async fn every_golden_scenario_matches_through_the_runtime() {
     let mut misses = Vec::new();
     for path in files {
         let scenario = golden_map::load_scenario(&path);
-        let input: CalculationInput = serde_json::from_value(scenario.request.clone())
-            .unwrap_or_else(|error| {
-                panic!(
-                    "{}: the mapped request is not a calculation: {error}",
-                    scenario.name
-                )
-            });
-        let rates = input.rates.clone().unwrap_or_default();
-        let request = input
-            .into_request(chrono::Utc::now().date_naive(), rates)
-            .unwrap();
-        let limits = runtime.config().calculation_limits();
-        let outcome = runtime
-            .calculate(&plugin, &request, &limits)
-            .await
-            .unwrap_or_else(|failure| {
-                panic!(
-                    "{}: {failure} (stderr: {})",
-                    scenario.name, failure.report.stderr
-                )
-            });
+        let (request, outcome) =
+            price(&runtime, &plugin, scenario.request.clone(), &scenario.name).await;
         let mut matched = 0;
         let mut compared = 0;
         for expectation in scenario.all_expectations() {
@@ -99,16 +103,8 @@ async fn the_largest_import_calc_quote_fits_in_the_default_memory() {
         })
         .collect();
     request["items"] = items.into();
-    let input: CalculationInput = serde_json::from_value(request).unwrap();
-    let rates = input.rates.clone().unwrap_or_default();
-    let request = input
-        .into_request(chrono::Utc::now().date_naive(), rates)
-        .unwrap();
+    let (_, outcome) = price(&runtime, &plugin, request, "the largest quote").await;
     let limits = runtime.config().calculation_limits();
-    let outcome = runtime
-        .calculate(&plugin, &request, &limits)
-        .await
-        .unwrap_or_else(|failure| panic!("{failure}"));
     assert_eq!(
         outcome.value.items.len(),
         LARGE_QUOTE_COPIES * products.len()

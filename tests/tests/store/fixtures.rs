@@ -1,6 +1,6 @@
 //! Store fixtures: a pricing output, a quote, an organization.
 
-use crate::store::{NewQuote, Pricing, Quote, Store};
+use crate::store::{NewQuote, Pricing, Quote, QuoteStatus, QuoteUpdate, StatusChange, Store};
 use rust_decimal::Decimal;
 use serde_json::json;
 use uuid::Uuid;
@@ -33,6 +33,40 @@ pub async fn new_quote(store: &dyn Store, org: Uuid, total: &str) -> Quote {
         })
         .await
         .expect("create quote")
+}
+
+/// Creates an untitled quote of `org` with `total` in `currency`, and accepts it (through
+/// sent: the store applies the status rule) when `accepted`.
+pub async fn priced_quote(
+    store: &dyn Store,
+    org: Uuid,
+    currency: &str,
+    total: &str,
+    accepted: bool,
+) -> Quote {
+    let mut quote = store
+        .create_quote(NewQuote {
+            organization_id: org,
+            title: None,
+            pricing: pricing(currency, total),
+        })
+        .await
+        .expect("create quote");
+    let steps = [
+        (QuoteStatus::Draft, QuoteStatus::Sent),
+        (QuoteStatus::Sent, QuoteStatus::Accepted),
+    ];
+    for (from, to) in steps.into_iter().take(if accepted { 2 } else { 0 }) {
+        let update = QuoteUpdate {
+            title: None,
+            status: Some(StatusChange { from, to }),
+        };
+        quote = store
+            .update_quote(org, quote.id, update)
+            .await
+            .expect("move quote on");
+    }
+    quote
 }
 
 /// A fresh organization with a random name.

@@ -1,41 +1,14 @@
 //! The dashboard's accepted series: every month of the window, oldest first, quotes
 //! counted in the month they were created, currencies apart, zeros elsewhere.
 
-use crate::fixtures::{new_org, pricing};
-use crate::store::{
-    Backend, CurrencyTotals, NewQuote, QuoteStatus, QuoteUpdate, StatusChange, Store,
-};
+use crate::fixtures::{new_org, priced_quote};
+use crate::store::{Backend, CurrencyTotals};
 use chrono::{DateTime, Duration, Months, Utc};
 use quote_host::dashboard::month_window;
 use quote_tests::bulk::set_created_at;
 use quote_tests::on_both_stores;
 use quote_tests::stores::Ctx;
 use rust_decimal::Decimal;
-use uuid::Uuid;
-
-/// Creates a quote of `org`, accepts it when `accepted`, and returns its number.
-async fn seed(s: &dyn Store, org: Uuid, currency: &str, total: &str, accepted: bool) -> String {
-    let quote = s
-        .create_quote(NewQuote {
-            organization_id: org,
-            title: None,
-            pricing: pricing(currency, total),
-        })
-        .await
-        .unwrap();
-    let steps = [
-        (QuoteStatus::Draft, QuoteStatus::Sent),
-        (QuoteStatus::Sent, QuoteStatus::Accepted),
-    ];
-    for (from, to) in steps.into_iter().take(if accepted { 2 } else { 0 }) {
-        let update = QuoteUpdate {
-            title: None,
-            status: Some(StatusChange { from, to }),
-        };
-        s.update_quote(org, quote.id, update).await.unwrap();
-    }
-    quote.number
-}
 
 fn figures(count: i64, total: &str) -> (i64, Decimal) {
     (count, total.parse().unwrap())
@@ -82,7 +55,7 @@ async fn accepted_by_month_scenario(ctx: &Ctx) {
         ("RUB", "9", true, Some(oldest - Duration::microseconds(1))),
     ];
     for (currency, total, accepted, created_at) in seeds {
-        let number = seed(s, org, currency, total, accepted).await;
+        let number = priced_quote(s, org, currency, total, accepted).await.number;
         if let Some(at) = created_at {
             set_created_at(backend, &ctx.url, &number, at).await;
         }

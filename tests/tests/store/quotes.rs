@@ -14,7 +14,7 @@ use futures::future::join_all;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
-use crate::fixtures::{new_org, new_quote, pricing};
+use crate::fixtures::{new_org, new_quote, priced_quote, pricing};
 use quote_tests::on_both_stores;
 use quote_tests::stores::Ctx;
 
@@ -348,43 +348,13 @@ on_both_stores!(stats, stats_scenario);
 async fn stats_scenario(ctx: &Ctx) {
     let s = &*ctx.store;
     let org = new_org(s).await;
-    // Accepting goes through sent: the store applies the status rule.
-    let send = StatusChange {
-        from: QuoteStatus::Draft,
-        to: QuoteStatus::Sent,
-    };
-    let accept = StatusChange {
-        from: QuoteStatus::Sent,
-        to: QuoteStatus::Accepted,
-    };
     for (currency, total, accepted) in [
         ("RUB", "0.10", true),
         ("RUB", "0.20", true),
         ("USD", "5", true),
         ("RUB", "1000", false),
     ] {
-        let q = s
-            .create_quote(NewQuote {
-                organization_id: org,
-                title: None,
-                pricing: pricing(currency, total),
-            })
-            .await
-            .unwrap();
-        if accepted {
-            for change in [send, accept] {
-                s.update_quote(
-                    org,
-                    q.id,
-                    QuoteUpdate {
-                        title: None,
-                        status: Some(change),
-                    },
-                )
-                .await
-                .unwrap();
-            }
-        }
+        priced_quote(s, org, currency, total, accepted).await;
     }
     let now = Utc::now();
     let window = StatsWindow {
