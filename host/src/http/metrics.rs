@@ -133,34 +133,39 @@ async fn get_metrics(State(state): State<AppState>) -> Response {
 /// written at each scrape rather than registered, so the series stay bounded: an
 /// organization that drops out of the top is no longer listed.
 fn render_top_usage(state: &AppState, text: &mut String) {
-    use std::fmt::Write;
     let top = state
         .pricer
         .calculations()
         .top_usage(state.config.calculations.report_top_orgs as usize);
-    let _ = writeln!(
+    let fuel = top.iter().map(|usage| (usage.organization_id, usage.fuel));
+    render_per_organization(
         text,
-        "# HELP organization_fuel_total Fuel burned by calculations, for the heaviest organizations only\n\
-         # TYPE organization_fuel_total counter"
+        "organization_fuel_total",
+        "Fuel burned by calculations, for the heaviest organizations only",
+        fuel,
     );
-    for usage in &top {
-        let _ = writeln!(
-            text,
-            "organization_fuel_total{{organization=\"{}\"}} {}",
-            usage.organization_id, usage.fuel
-        );
-    }
-    let _ = writeln!(
+    let cpu = top
+        .iter()
+        .map(|usage| (usage.organization_id, usage.cpu_seconds));
+    render_per_organization(
         text,
-        "# HELP organization_cpu_seconds_total Executor CPU time of calculations, for the heaviest organizations only\n\
-         # TYPE organization_cpu_seconds_total counter"
+        "organization_cpu_seconds_total",
+        "Executor CPU time of calculations, for the heaviest organizations only",
+        cpu,
     );
-    for usage in &top {
-        let _ = writeln!(
-            text,
-            "organization_cpu_seconds_total{{organization=\"{}\"}} {}",
-            usage.organization_id, usage.cpu_seconds
-        );
+}
+
+/// One counter family with an `organization` label, in the text exposition format.
+fn render_per_organization(
+    text: &mut String,
+    name: &str,
+    help: &str,
+    values: impl Iterator<Item = (uuid::Uuid, impl std::fmt::Display)>,
+) {
+    use std::fmt::Write;
+    let _ = writeln!(text, "# HELP {name} {help}\n# TYPE {name} counter");
+    for (organization, value) in values {
+        let _ = writeln!(text, "{name}{{organization=\"{organization}\"}} {value}");
     }
 }
 
