@@ -331,12 +331,7 @@ impl Pricer {
             .run(organization, described)
             .await
             .map_err(gate_refusal)?;
-        let report = match &described {
-            Ok(outcome) => &outcome.report,
-            Err(failure) => &failure.report,
-        };
-        self.calculations
-            .record_fuel(organization, report.fuel_used);
+        self.charge_fuel(organization, &described);
         let info = described.map_err(|failure| PricingError::Load(LoadError::Describe(failure)))?;
         self.runtime.keep(&candidate).await;
         Ok((candidate.plugin().clone(), info.value))
@@ -381,12 +376,7 @@ impl Pricer {
             .await
             .map_err(gate_refusal)?;
         record_calculation(&called);
-        let report = match &called {
-            Ok(outcome) => &outcome.report,
-            Err(failure) => &failure.report,
-        };
-        self.calculations
-            .record_fuel(organization, report.fuel_used);
+        self.charge_fuel(organization, &called);
         let outcome = called.map_err(PricingError::Call)?;
         Ok(Priced {
             request,
@@ -395,6 +385,16 @@ impl Pricer {
             report: outcome.report,
             timing,
         })
+    }
+
+    /// Adds a finished call's fuel, whether it succeeded or not, to its organization's usage.
+    fn charge_fuel<T>(&self, organization: Uuid, called: &Result<Outcome<T>, CallFailure>) {
+        let report = match called {
+            Ok(outcome) => &outcome.report,
+            Err(failure) => &failure.report,
+        };
+        self.calculations
+            .record_fuel(organization, report.fuel_used);
     }
 }
 
