@@ -439,8 +439,8 @@ pub(crate) fn recent_quotes(
 ) {
     sql.sql(concat!("SELECT ", quote_cols!()));
     quotes_where(sql, organization, filter);
-    sql.sql(" ORDER BY created_at DESC, id DESC LIMIT ")
-        .value(Value::Big(i64::from(limit)));
+    sql.sql(" ORDER BY created_at DESC, id DESC")
+        .limit(i64::from(limit));
 }
 
 /// A page of an export: full quotes after `after`, oldest first, at most `limit`.
@@ -457,8 +457,7 @@ pub(crate) fn quote_export_page(
         sql.sql(" AND (created_at, id) > ")
             .tuple(&values![after.created_at, after.id]);
     }
-    sql.sql(" ORDER BY created_at, id LIMIT ")
-        .value(Value::Big(i64::from(limit)));
+    sql.sql(" ORDER BY created_at, id").limit(i64::from(limit));
 }
 
 /// Changes title and/or status. A status change applies only while the quote is still
@@ -504,8 +503,8 @@ fn page(sql: &mut impl SqlText, limit: u32, cursor: Option<PageCursor>) {
         sql.sql(" AND (created_at, id) < ")
             .tuple(&values![cursor.created_at, cursor.id]);
     }
-    sql.sql(" ORDER BY created_at DESC, id DESC LIMIT ")
-        .value(Value::Big(i64::from(limit) + 1));
+    sql.sql(" ORDER BY created_at DESC, id DESC")
+        .limit(i64::from(limit) + 1);
 }
 
 // ----- exchange rates ------------------------------------------------------------
@@ -632,6 +631,34 @@ pub(crate) fn job_runs(sql: &mut impl SqlText, job: Option<&str>, limit: u32) {
     if let Some(job) = job {
         sql.sql(" WHERE job = ").value(job.into());
     }
-    sql.sql(" ORDER BY started_at DESC, id DESC LIMIT ")
-        .value(Value::Big(i64::from(clamp_limit(limit))));
+    sql.sql(" ORDER BY started_at DESC, id DESC")
+        .limit(i64::from(clamp_limit(limit)));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{QuoteFilter, quote_page};
+    use crate::store::values::SqlText;
+    use sqlx::{QueryBuilder, Sqlite};
+
+    /// A bound LIMIT would make SQLite plan the cached statement again at every run
+    /// (see [`SqlText::limit`]): the page size is in the text, the organization bound.
+    #[test]
+    fn a_page_writes_its_limit_into_the_text_and_binds_only_the_organization() {
+        let mut page = QueryBuilder::<Sqlite>::start();
+        quote_page(
+            &mut page,
+            uuid::Uuid::nil(),
+            QuoteFilter::default(),
+            20,
+            None,
+        );
+        let sql = page.sql();
+        let text = sql.as_str();
+        assert!(
+            text.ends_with("ORDER BY created_at DESC, id DESC LIMIT 21"),
+            "{text}"
+        );
+        assert_eq!(text.matches('?').count(), 1, "{text}");
+    }
 }

@@ -10,6 +10,7 @@
 mod activity;
 mod branding;
 mod exchange_rates;
+mod global;
 mod jobs;
 mod plugins;
 mod quotes;
@@ -61,6 +62,7 @@ impl SqliteStore {
     /// Opens (creating if missing, with its parent directory) the database of
     /// a `sqlite:` URL.
     pub async fn connect(url: &str, options: &PoolOptionsConfig) -> Result<Self> {
+        global::configure_once();
         let connect = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)

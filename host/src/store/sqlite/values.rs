@@ -5,7 +5,7 @@
 //! `rust_decimal` string (SQLite has no exact decimal type); JSON is text; ids are
 //! 16-byte blobs.
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 use rust_decimal::Decimal;
 use sqlx::Sqlite;
 use sqlx::sqlite::SqliteRow;
@@ -13,17 +13,17 @@ use sqlx::sqlite::SqliteRow;
 use super::super::error::{Result, StoreError};
 use super::super::values::{Bind, Encoding, Value, bind_value, column};
 
-const TS_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.6fZ";
-
-/// Encodes a timestamp as sortable fixed-width text.
+/// Encodes a timestamp as sortable fixed-width text: RFC 3339 in UTC with `Z` and
+/// always 6 fraction digits. chrono's RFC 3339 writer and reader are its fast paths;
+/// a `strftime` pattern is interpreted item by item on every call.
 fn ts(t: DateTime<Utc>) -> String {
-    t.format(TS_FORMAT).to_string()
+    t.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
 /// Decodes [`ts`]'s text.
 fn parse_ts(s: &str) -> Result<DateTime<Utc>> {
-    NaiveDateTime::parse_from_str(s, TS_FORMAT)
-        .map(|n| n.and_utc())
+    DateTime::parse_from_rfc3339(s)
+        .map(|at| at.to_utc())
         .map_err(|e| StoreError::Corrupt(format!("timestamp {s:?}: {e}")))
 }
 
@@ -48,5 +48,32 @@ impl Encoding for Sqlite {
         let text: String = column(row, name)?;
         Decimal::from_str_exact(&text)
             .map_err(|e| StoreError::Corrupt(format!("decimal {text:?}: {e}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{parse_ts, ts};
+    use chrono::{TimeZone, Utc};
+
+    #[test]
+    fn timestamps_are_fixed_width_text_that_reads_back_exactly() {
+        let whole_second = Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap();
+        assert_eq!(ts(whole_second), "2026-01-02T03:04:05.000000Z");
+        let micros = whole_second + chrono::Duration::microseconds(7);
+        assert_eq!(ts(micros), "2026-01-02T03:04:05.000007Z");
+        for at in [whole_second, micros] {
+            assert_eq!(ts(at).len(), 27);
+            assert_eq!(parse_ts(&ts(at)).unwrap(), at);
+        }
+        // Rows written before this format was produced by RFC 3339 (a strftime pattern)
+        // read the same.
+        assert_eq!(
+            parse_ts("2025-12-31T23:59:59.999999Z")
+                .unwrap()
+                .timestamp_subsec_micros(),
+            999_999
+        );
+        assert!(parse_ts("2025-12-31 23:59:59").is_err());
     }
 }
