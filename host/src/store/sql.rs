@@ -350,11 +350,14 @@ pub(crate) const STATUS_COUNTS: &str =
     "SELECT status, count(*) AS n FROM quotes WHERE organization_id = $1 GROUP BY status";
 pub(crate) const CREATED_BETWEEN: &str = "SELECT count(*) AS n FROM quotes
      WHERE organization_id = $1 AND created_at >= $2 AND created_at < $3";
-pub(crate) const RECENT_QUOTES: &str = concat!(
-    "SELECT ",
-    quote_summary_cols!(),
-    " FROM quotes WHERE organization_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2"
-);
+/// The dashboard's `limit` newest quote summaries.
+pub(crate) fn recent_summaries(sql: &mut impl SqlText, organization: Uuid, limit: u32) {
+    sql.sql(concat!("SELECT ", quote_summary_cols!()))
+        .sql(" FROM quotes WHERE organization_id = ")
+        .value(organization.into())
+        .sql(" ORDER BY created_at DESC, id DESC")
+        .limit(i64::from(limit));
+}
 
 /// The values of [`INSERT_QUOTE`].
 pub(crate) fn quote_values(quote: &Quote) -> [Value<'_>; 20] {

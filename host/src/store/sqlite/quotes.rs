@@ -185,9 +185,9 @@ impl QuoteStore for SqliteStore {
         let current = period(&mut tx, org, w.month_start, w.next_month_start).await?;
         let previous = period(&mut tx, org, w.prev_month_start, w.month_start).await?;
         let by_month = accepted_by_month(&mut tx, org, &w).await?;
-        let recent = query(sql::RECENT_QUOTES, &values![org, i64::from(w.recent)])
-            .fetch_all(&mut *tx)
-            .await?;
+        let mut recent = QueryBuilder::<Sqlite>::start();
+        sql::recent_summaries(&mut recent, org, w.recent);
+        let recent = recent.build().fetch_all(&mut *tx).await?;
         tx.commit().await?;
         Ok(QuoteStats {
             by_status: stats::status_counts(&counts)?,
