@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use super::error::Result;
 use super::types::{ApiKey, Organization};
+use super::values::SqlText;
 
 /// A session about to be stored: only the hash of its token.
 #[derive(Debug, Clone)]
@@ -59,11 +60,17 @@ pub(crate) const INSERT_CONSOLE_SESSION: &str = "INSERT INTO console_sessions
      VALUES ($1, $2, $3, $4, $5)";
 pub(crate) const PRUNE_EXPIRED_CONSOLE_SESSIONS: &str =
     "DELETE FROM console_sessions WHERE organization_id = $1 AND expires_at <= $2";
-/// Keeps the `$2` newest sessions of `$1`.
-pub(crate) const TRIM_CONSOLE_SESSIONS: &str = "DELETE FROM console_sessions
-     WHERE organization_id = $1 AND token_hash NOT IN (
-         SELECT token_hash FROM console_sessions WHERE organization_id = $1
-         ORDER BY created_at DESC, token_hash DESC LIMIT $2)";
+/// Deletes all but the `keep` newest sessions of `organization` (the limit in the text,
+/// see [`SqlText::limit`]).
+pub(crate) fn trim_console_sessions(sql: &mut impl SqlText, organization: Uuid, keep: u32) {
+    sql.sql("DELETE FROM console_sessions WHERE organization_id = ")
+        .value(organization.into())
+        .sql(" AND token_hash NOT IN (SELECT token_hash FROM console_sessions WHERE organization_id = ")
+        .value(organization.into())
+        .sql(" ORDER BY created_at DESC, token_hash DESC")
+        .limit(i64::from(keep))
+        .sql(")");
+}
 pub(crate) const CONSOLE_SESSION_BY_HASH: &str =
     "SELECT k.id, k.organization_id, k.name, k.role, k.prefix, k.created_at, k.last_used_at,
             k.revoked_at, o.name AS org_name, o.created_at AS org_created_at

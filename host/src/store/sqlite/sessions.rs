@@ -8,9 +8,10 @@ use super::super::error::Result;
 use super::super::rows;
 use super::super::sessions::{self as sql, ConsoleSessionStore, NewConsoleSession};
 use super::super::types::{ApiKey, Organization};
-use super::super::values::{Columns, values};
+use super::super::values::{Columns, SqlText, values};
 use super::SqliteStore;
 use super::query;
+use sqlx::{QueryBuilder, Sqlite};
 
 #[async_trait]
 impl ConsoleSessionStore for SqliteStore {
@@ -39,13 +40,9 @@ impl ConsoleSessionStore for SqliteStore {
         )
         .execute(&mut *tx)
         .await?;
-        let trimmed = query(
-            sql::TRIM_CONSOLE_SESSIONS,
-            &values![org, i64::from(max_per_org.max(1))],
-        )
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+        let mut trim = QueryBuilder::<Sqlite>::start();
+        sql::trim_console_sessions(&mut trim, org, max_per_org.max(1));
+        let trimmed = trim.build().execute(&mut *tx).await?.rows_affected();
         tx.commit().await?;
         Ok(trimmed)
     }
