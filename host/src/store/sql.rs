@@ -350,15 +350,6 @@ pub(crate) const STATUS_COUNTS: &str =
     "SELECT status, count(*) AS n FROM quotes WHERE organization_id = $1 GROUP BY status";
 pub(crate) const CREATED_BETWEEN: &str = "SELECT count(*) AS n FROM quotes
      WHERE organization_id = $1 AND created_at >= $2 AND created_at < $3";
-/// The dashboard's `limit` newest quote summaries.
-pub(crate) fn recent_summaries(sql: &mut impl SqlText, organization: Uuid, limit: u32) {
-    sql.sql(concat!("SELECT ", quote_summary_cols!()))
-        .sql(" FROM quotes WHERE organization_id = ")
-        .value(organization.into())
-        .sql(" ORDER BY created_at DESC, id DESC")
-        .limit(i64::from(limit));
-}
-
 /// The values of [`INSERT_QUOTE`].
 pub(crate) fn quote_values(quote: &Quote) -> [Value<'_>; 20] {
     values![
@@ -431,6 +422,14 @@ pub(crate) fn quote_page(
     sql.sql(concat!("SELECT ", quote_summary_cols!()));
     quotes_where(sql, organization, filter);
     page(sql, limit, cursor);
+}
+
+/// The dashboard's `limit` newest quote summaries, of any status.
+pub(crate) fn recent_summaries(sql: &mut impl SqlText, organization: Uuid, limit: u32) {
+    sql.sql(concat!("SELECT ", quote_summary_cols!()));
+    quotes_where(sql, organization, QuoteFilter::default());
+    sql.sql(" ORDER BY created_at DESC, id DESC")
+        .limit(i64::from(limit));
 }
 
 /// The `limit` most recent full quotes, newest first.
