@@ -166,6 +166,17 @@ impl TestServer {
             http: reqwest::Client::new(),
         }
     }
+
+    /// The server's OpenAPI document, fetched without a key.
+    pub async fn openapi(&self) -> Value {
+        (*self
+            .anonymous()
+            .get("/api/openapi.json")
+            .await
+            .expect(200)
+            .body)
+            .clone()
+    }
 }
 
 impl Drop for TestServer {
@@ -332,6 +343,18 @@ impl Client {
 
     pub async fn patch(&self, path: &str, body: &Value) -> Reply {
         self.send(self.json(Method::PATCH, path, body)).await
+    }
+
+    /// Moves the quote `id` from draft through sent to accepted.
+    pub async fn accept_quote(&self, id: &str) {
+        for status in ["sent", "accepted"] {
+            self.patch(
+                &format!("/api/quotes/{id}"),
+                &serde_json::json!({"status": status}),
+            )
+            .await
+            .expect(200);
+        }
     }
 
     fn json(&self, method: Method, path: &str, body: &Value) -> reqwest::RequestBuilder {

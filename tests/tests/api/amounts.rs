@@ -36,16 +36,6 @@ async fn with_exact_plugin(server: &TestServer) -> Client {
     admin
 }
 
-async fn accept(admin: &Client, quote: &Value) {
-    let id = quote["id"].as_str().unwrap();
-    for status in ["sent", "accepted"] {
-        admin
-            .patch(&format!("/api/quotes/{id}"), &json!({"status": status}))
-            .await
-            .expect(200);
-    }
-}
-
 async fn amounts_at_their_maxima_pass_and_beyond_them_name_the_field(backend: Backend) {
     let server = TestServer::start(backend).await;
     let admin = with_exact_plugin(&server).await;
@@ -58,7 +48,7 @@ async fn amounts_at_their_maxima_pass_and_beyond_them_name_the_field(backend: Ba
             .await
             .expect(201);
         assert_eq!(quote.body["total"], MAX_AMOUNT, "{}", quote.text);
-        accept(&admin, &quote.body).await;
+        admin.accept_quote(quote.body["id"].as_str().unwrap()).await;
     }
     let stats = admin.get("/api/dashboard/stats").await.expect(200);
     let rub = &stats.body["accepted"][0];
@@ -118,7 +108,7 @@ async fn totals_stored_beyond_the_maxima_still_give_a_dashboard(backend: Backend
             .post("/api/quotes", &exact_quote("1", "1"))
             .await
             .expect(201);
-        accept(&admin, &quote.body).await;
+        admin.accept_quote(quote.body["id"].as_str().unwrap()).await;
         numbers.push(quote.body["number"].as_str().unwrap().to_string());
     }
     // Two accepted quotes of 4e28 this month (their sum is beyond a decimal's range) and

@@ -16,12 +16,7 @@ async fn accepted_quote(admin: &Client, unit_price: &str) -> (String, String) {
         {"sku": "A-1", "quantity": "2", "unit_price": unit_price, "currency": "RUB"}]});
     let quote = admin.post("/api/quotes", &body).await.expect(201).body;
     let id = quote["id"].as_str().unwrap();
-    for status in ["sent", "accepted"] {
-        admin
-            .patch(&format!("/api/quotes/{id}"), &json!({"status": status}))
-            .await
-            .expect(200);
-    }
+    admin.accept_quote(id).await;
     (
         quote["number"].as_str().unwrap().to_string(),
         quote["total"].as_str().unwrap().to_string(),
@@ -64,12 +59,7 @@ async fn series_of(admin: &Client) -> (Vec<Value>, Value) {
 }
 
 async fn documented_months(server: &TestServer) -> (Value, Value) {
-    let document = server
-        .anonymous()
-        .get("/api/openapi.json")
-        .await
-        .expect(200)
-        .body;
+    let document = server.openapi().await;
     let field =
         &document["components"]["schemas"]["DashboardStats"]["properties"]["accepted_by_month"];
     (field["minItems"].clone(), field["maxItems"].clone())

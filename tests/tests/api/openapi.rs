@@ -16,12 +16,7 @@ async fn the_document_states_the_limits_and_every_shared_answer(backend: Backend
         config.http.max_page_size = 50;
     })
     .await;
-    let document = server
-        .anonymous()
-        .get("/api/openapi.json")
-        .await
-        .expect(200)
-        .body;
+    let document = server.openapi().await;
     let input = schema(&document, "CalculationInput");
     assert_eq!(input["properties"]["items"]["maxItems"], 7);
     assert_eq!(input["properties"]["currency"]["pattern"], "^[A-Z]{3}$");

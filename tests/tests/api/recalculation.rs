@@ -58,12 +58,7 @@ async fn a_quote_accepted_during_its_recalculation_keeps_its_total(backend: Back
         }
     });
     wait_until_calculating(&admin).await;
-    for status in ["sent", "accepted"] {
-        admin
-            .patch(&format!("/api/quotes/{id}"), &json!({"status": status}))
-            .await
-            .expect(200);
-    }
+    admin.accept_quote(&id).await;
     recalculation
         .await
         .unwrap()

@@ -3,8 +3,8 @@
 //! each page.
 
 use super::chromium::{
-    assert_sent_to_sign_in, browser, browser_sign_in, click, fill, screenshot, start_driver,
-    text_of, wait_for,
+    assert_sent_to_sign_in, browser, browser_sign_in, click, fill, page_and_window_widths,
+    screenshot, start_driver, text_of, wait_for,
 };
 use super::support::{Console, sign_in_at};
 use fantoccini::Locator;
@@ -261,16 +261,7 @@ async fn a_member_sees_no_admin_controls_and_no_page_scrolls_sideways_at_390_px(
                 && (document.body.dataset.page !== 'price' || document.querySelector('#lines tbody tr'));",
         )
         .await;
-        let (scroll, inner): (i64, i64) = {
-            let sizes = browser
-                .execute(
-                    "return [document.documentElement.scrollWidth, window.innerWidth];",
-                    vec![],
-                )
-                .await
-                .unwrap();
-            (sizes[0].as_i64().unwrap(), sizes[1].as_i64().unwrap())
-        };
+        let (scroll, inner) = page_and_window_widths(&browser).await;
         assert!(inner <= 400, "the window is {inner} px wide, not 390");
         assert!(
             scroll <= inner,

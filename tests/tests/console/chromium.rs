@@ -102,6 +102,19 @@ pub async fn screenshot(browser: &Client, name: &str) {
     std::fs::write(screenshot_dir().join(format!("{name}.png")), png).unwrap();
 }
 
+/// The page's scroll width and the window's inner width, in CSS pixels: the page
+/// scrolls sideways when the first is larger.
+pub async fn page_and_window_widths(browser: &Client) -> (i64, i64) {
+    let sizes = browser
+        .execute(
+            "return [document.documentElement.scrollWidth, window.innerWidth];",
+            vec![],
+        )
+        .await
+        .expect("the script runs");
+    (sizes[0].as_i64().unwrap(), sizes[1].as_i64().unwrap())
+}
+
 /// Waits until `script` (a function body returning a value) returns something truthy.
 pub async fn wait_for(browser: &Client, what: &str, script: &str) -> Value {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);

@@ -2,7 +2,9 @@
 //! `dashboard.chart_months` with a bar of each month's exact accepted total, at 1280 and
 //! at 390 px without sideways scrolling.
 
-use super::chromium::{browser, browser_sign_in, screenshot, start_driver, wait_for};
+use super::chromium::{
+    browser, browser_sign_in, page_and_window_widths, screenshot, start_driver, wait_for,
+};
 use super::support::sample_request;
 use chrono::{Duration, Months, Utc};
 use quote_host::dashboard::month_window;
@@ -21,12 +23,7 @@ async fn accepted_quote(admin: &Client) -> (String, Decimal) {
         .expect(201)
         .body;
     let id = quote["id"].as_str().unwrap();
-    for status in ["sent", "accepted"] {
-        admin
-            .patch(&format!("/api/quotes/{id}"), &json!({"status": status}))
-            .await
-            .expect(200);
-    }
+    admin.accept_quote(id).await;
     let total = quote["total"].as_str().unwrap().parse().unwrap();
     (quote["number"].as_str().unwrap().to_string(), total)
 }
@@ -130,14 +127,11 @@ async fn the_dashboard_charts_every_month_at_1280_and_390_px() {
             .await
             .unwrap();
         assert_eq!(title, "Accepted RUB totals by month");
-        let sizes = browser
-            .execute(
-                "return [document.documentElement.scrollWidth, window.innerWidth];",
-                vec![],
-            )
-            .await
-            .unwrap();
-        assert!(sizes[0].as_i64() <= sizes[1].as_i64(), "{name}: {sizes}");
+        let (scroll, inner) = page_and_window_widths(&browser).await;
+        assert!(
+            scroll <= inner,
+            "{name}: {scroll} px wide in a {inner} px window"
+        );
         screenshot(&browser, name).await;
     }
     browser.close().await.unwrap();
